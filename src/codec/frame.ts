@@ -1,0 +1,500 @@
+/**
+ * The frame (RFC 6455 §5.2): its type, {@linkcode encodeFrame}, and the
+ * synchronous incremental {@linkcode FrameParser} that the decoder stream and
+ * the connection are built on.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../errors.ts";
+import { applyMask } from "./mask.ts";
+import { isControlOpcode, isKnownOpcode, OPCODE } from "./opcode.ts";
+
+/** One WebSocket frame, with its payload unmasked. */
+export interface Frame {
+  /** Whether this is the final frame of its message (always `true` for control frames). */
+  fin: boolean;
+  /** The opcode; see {@linkcode OPCODE}. */
+  opcode: number;
+  /** The unmasked payload. */
+  payload: Uint8Array;
+  /**
+   * The RSV1 bit, reserved for extensions.
+   *
+   * @default {false}
+   */
+  rsv1?: boolean;
+  /**
+   * The RSV2 bit, reserved for extensions.
+   *
+   * @default {false}
+   */
+  rsv2?: boolean;
+  /**
+   * The RSV3 bit, reserved for extensions.
+   *
+   * @default {false}
+   */
+  rsv3?: boolean;
+}
+
+/** Which end of the connection a codec works for; it decides which side masks. */
+export type Role = "client" | "server";
+
+/** The longest control frame payload (RFC 6455 §5.5). */
+export const MAX_CONTROL_PAYLOAD = 125;
+/** Default of {@linkcode FrameParserOptions.maxMessageSize}: 64 MiB. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+/** Default of {@linkcode FrameParserOptions.maxFragments}. */
+export const DEFAULT_MAX_FRAGMENTS = 1 << 20;
+
+/** Options of {@linkcode encodeFrame}. */
+export interface EncodeFrameOptions {
+  /** The 4-byte masking key; omit it for an unmasked frame (the server role). */
+  mask?: Uint8Array | undefined;
+}
+
+/**
+ * Returns the size of the header {@linkcode writeFrameHeader} writes.
+ *
+ * @param payloadLength The length of the payload.
+ * @param masked Whether a masking key follows the length.
+ * @returns The header size in bytes: 2 to 14.
+ */
+export function frameHeaderSize(payloadLength: number, masked: boolean): number {
+  const lengthSize = payloadLength < 126 ? 0 : payloadLength < 0x10000 ? 2 : 8;
+  return 2 + lengthSize + (masked ? 4 : 0);
+}
+
+/**
+ * Writes a frame header into `target` at `offset`, in the smallest length form.
+ *
+ * @param target Where to write; needs {@linkcode frameHeaderSize} bytes from `offset`.
+ * @param offset Where the header starts.
+ * @param frame The frame whose bits and length are written; its payload is not copied.
+ * @param mask The masking key, written after the length when given.
+ * @returns The offset just past the header.
+ */
+export function writeFrameHeader(
+  target: Uint8Array,
+  offset: number,
+  frame: Frame,
+  mask: Uint8Array | undefined,
+): number {
+  const length = frame.payload.length;
+  target[offset] = (frame.fin ? 0x80 : 0) | (frame.rsv1 ? 0x40 : 0) | (frame.rsv2 ? 0x20 : 0) |
+    (frame.rsv3 ? 0x10 : 0) | (frame.opcode & 0x0f);
+  const maskBit = mask === undefined ? 0 : 0x80;
+  let at = offset + 2;
+  if (length < 126) {
+    target[offset + 1] = maskBit | length;
+  } else if (length < 0x10000) {
+    target[offset + 1] = maskBit | 126;
+    target[at++] = length >>> 8;
+    target[at++] = length & 0xff;
+  } else {
+    target[offset + 1] = maskBit | 127;
+    const high = Math.floor(length / 0x1_0000_0000);
+    const low = length >>> 0;
+    target[at++] = high >>> 24;
+    target[at++] = (high >>> 16) & 0xff;
+    target[at++] = (high >>> 8) & 0xff;
+    target[at++] = high & 0xff;
+    target[at++] = low >>> 24;
+    target[at++] = (low >>> 16) & 0xff;
+    target[at++] = (low >>> 8) & 0xff;
+    target[at++] = low & 0xff;
+  }
+  if (mask !== undefined) {
+    if (mask.length !== 4) throw new RangeError(`Cannot mask: key is ${mask.length} bytes, not 4`);
+    target.set(mask, at);
+    at += 4;
+  }
+  return at;
+}
+
+/**
+ * Encodes a frame into one buffer: the header in its smallest length form,
+ * then the payload, masked with `options.mask` when given. The frame's own
+ * payload is never modified.
+ *
+ * @param frame The frame to encode.
+ * @param options The masking key, for the client role.
+ * @returns The frame's bytes.
+ * @throws {RangeError} When the masking key is not 4 bytes.
+ *
+ * @example The RFC 6455 §5.7 examples
+ * ```ts
+ * import { encodeFrame, OPCODE } from "@seed/websocket/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const payload = new TextEncoder().encode("Hello");
+ * // A single-frame unmasked text message
+ * assert.deepEqual(
+ *   encodeFrame({ fin: true, opcode: OPCODE.Text, payload }),
+ *   new Uint8Array([0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]),
+ * );
+ * // A single-frame masked text message
+ * const mask = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
+ * assert.deepEqual(
+ *   encodeFrame({ fin: true, opcode: OPCODE.Text, payload }, { mask }),
+ *   new Uint8Array([0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]),
+ * );
+ * ```
+ */
+export function encodeFrame(frame: Frame, options: EncodeFrameOptions = {}): Uint8Array {
+  const { mask } = options;
+  const length = frame.payload.length;
+  const bytes = new Uint8Array(frameHeaderSize(length, mask !== undefined) + length);
+  const payloadStart = writeFrameHeader(bytes, 0, frame, mask);
+  bytes.set(frame.payload, payloadStart);
+  if (mask !== undefined) applyMask(bytes.subarray(payloadStart), mask);
+  return bytes;
+}
+
+/** Options of {@linkcode FrameParser}. */
+export interface FrameParserOptions {
+  /**
+   * The side this parser decodes for. A server accepts only masked frames, a
+   * client only unmasked ones (RFC 6455 §5.1).
+   */
+  role: Role;
+  /**
+   * The largest frame payload accepted, in bytes; a larger one fails with 1009
+   * as soon as its header is read, before any payload is buffered.
+   *
+   * @default {maxMessageSize}
+   */
+  maxFrameSize?: number;
+  /**
+   * The largest message accepted, summed over its fragments, in bytes; a frame
+   * that would take a message past it fails with 1009 as soon as its header is read.
+   *
+   * @default {67108864}
+   */
+  maxMessageSize?: number;
+  /**
+   * The most frames one message may be split into; one more fails with 1008.
+   *
+   * @default {1048576}
+   */
+  maxFragments?: number;
+}
+
+const enum Step {
+  Header,
+  Payload,
+}
+
+const EMPTY = new Uint8Array(0);
+
+// The largest 64-bit length whose value is exact as a JavaScript number.
+const MAX_SAFE_HIGH_WORD = 0x1f_ffff;
+
+/**
+ * Decodes bytes into frames, synchronously and incrementally: each
+ * {@linkcode FrameParser.push} returns the frames its bytes completed,
+ * whatever the chunking. It enforces the framing rules of RFC 6455 §5
+ * (masking, reserved bits and opcodes, control frame rules, minimal lengths,
+ * fragment order) and the size limits, throwing a {@linkcode ProtocolError}
+ * with the close code to send on the first violation. After an error the
+ * parser stays failed.
+ *
+ * A frame that lies whole inside one pushed chunk gets a payload that is a
+ * view into that chunk, unmasked in place: the parser takes ownership of the
+ * chunks it is given. Only a frame split across chunks is copied, once, into a
+ * buffer of its exact size.
+ *
+ * @example Decoding a frame split across two chunks
+ * ```ts
+ * import { FrameParser, OPCODE } from "@seed/websocket/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const parser = new FrameParser({ role: "client" });
+ * assert.deepEqual(parser.push(new Uint8Array([0x81, 0x05, 0x48, 0x65])), []);
+ * const [frame] = parser.push(new Uint8Array([0x6c, 0x6c, 0x6f]));
+ * assert.equal(frame?.opcode, OPCODE.Text);
+ * assert.equal(new TextDecoder().decode(frame?.payload), "Hello");
+ * ```
+ *
+ * @example A server refuses an unmasked frame with 1002
+ * ```ts
+ * import { FrameParser, ProtocolError } from "@seed/websocket/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const parser = new FrameParser({ role: "server" });
+ * assert.throws(
+ *   () => parser.push(new Uint8Array([0x81, 0x00])),
+ *   (error) => error instanceof ProtocolError && error.closeCode === 1002,
+ * );
+ * ```
+ */
+export class FrameParser {
+  readonly #expectMasked: boolean;
+  readonly #maxFrameSize: number;
+  readonly #maxMessageSize: number;
+  readonly #maxFragments: number;
+
+  #step = Step.Header;
+  #failure: ProtocolError | undefined;
+  // A header split across chunks is gathered here (at most 14 bytes).
+  readonly #header = new Uint8Array(14);
+  #headerFilled = 0;
+  // The frame being read.
+  #fin = false;
+  #opcode = 0;
+  #masked = false;
+  readonly #mask = new Uint8Array(4);
+  #length = 0;
+  // A payload split across chunks is gathered here, in a buffer of its exact size.
+  #payload = EMPTY;
+  #payloadFilled = 0;
+  // The fragmented message in progress, if any.
+  #inMessage = false;
+  #messageSize = 0;
+  #fragments = 0;
+
+  /**
+   * Constructs a new instance.
+   *
+   * @param options The role and the limits.
+   * @throws {RangeError} When a limit is not a non-negative number.
+   */
+  constructor(options: FrameParserOptions) {
+    this.#expectMasked = options.role === "server";
+    this.#maxMessageSize = checkLimit("maxMessageSize", options.maxMessageSize) ??
+      DEFAULT_MAX_MESSAGE_SIZE;
+    this.#maxFrameSize = checkLimit("maxFrameSize", options.maxFrameSize) ??
+      this.#maxMessageSize;
+    this.#maxFragments = checkLimit("maxFragments", options.maxFragments) ??
+      DEFAULT_MAX_FRAGMENTS;
+  }
+
+  /**
+   * Feeds bytes to the parser.
+   *
+   * @param chunk The next bytes of the stream; masked payloads inside it are unmasked in place.
+   * @returns The frames completed by these bytes, in order.
+   * @throws {ProtocolError} On the first framing violation or exceeded limit; every later call throws it again.
+   */
+  push(chunk: Uint8Array): Frame[] {
+    if (this.#failure !== undefined) throw this.#failure;
+    try {
+      return this.#parse(chunk);
+    } catch (error) {
+      if (error instanceof ProtocolError) this.#failure = error;
+      throw error;
+    }
+  }
+
+  /** Whether bytes of an unfinished frame are held, so that ending the stream now cuts a frame. */
+  get hasPartialFrame(): boolean {
+    return this.#headerFilled > 0 || this.#step === Step.Payload;
+  }
+
+  #parse(chunk: Uint8Array): Frame[] {
+    const frames: Frame[] = [];
+    const end = chunk.length;
+    let at = 0;
+    while (at < end) {
+      if (this.#step === Step.Header) {
+        const consumed = this.#readHeader(chunk, at);
+        if (consumed < 0) break;
+        at += consumed;
+        const length = this.#length;
+        if (end - at >= length) {
+          // The whole payload is in this chunk: hand out a view, no copy.
+          const payload = length === 0 ? EMPTY : chunk.subarray(at, at + length);
+          at += length;
+          if (this.#masked) applyMask(payload, this.#mask);
+          frames.push(this.#completeFrame(payload));
+        } else {
+          this.#payload = new Uint8Array(length);
+          this.#payloadFilled = 0;
+          this.#step = Step.Payload;
+        }
+      } else {
+        const take = Math.min(end - at, this.#length - this.#payloadFilled);
+        this.#payload.set(chunk.subarray(at, at + take), this.#payloadFilled);
+        this.#payloadFilled += take;
+        at += take;
+        if (this.#payloadFilled === this.#length) {
+          if (this.#masked) applyMask(this.#payload, this.#mask);
+          this.#step = Step.Header;
+          frames.push(this.#completeFrame(this.#payload));
+          this.#payload = EMPTY;
+        }
+      }
+    }
+    return frames;
+  }
+
+  /**
+   * Reads a header at `chunk[at]`, continuing one gathered from earlier chunks.
+   * Returns how many bytes of `chunk` it used, or -1 when all of them went
+   * into a header that is still incomplete.
+   */
+  #readHeader(chunk: Uint8Array, at: number): number {
+    const available = chunk.length - at;
+    const header = this.#header;
+    if (this.#headerFilled === 0 && available >= 2) {
+      // Fail fast: the first two bytes decide most rules, whatever follows.
+      this.#checkFirstTwoBytes(chunk[at]!, chunk[at + 1]!);
+      const size = headerSizeOf(chunk[at + 1]!);
+      if (available >= size) {
+        this.#decodeLength(chunk, at);
+        return size;
+      }
+      header.set(chunk.subarray(at));
+      this.#headerFilled = available;
+      return -1;
+    }
+    let used = 0;
+    if (this.#headerFilled < 2) {
+      used = Math.min(2 - this.#headerFilled, available);
+      header.set(chunk.subarray(at, at + used), this.#headerFilled);
+      this.#headerFilled += used;
+      if (this.#headerFilled < 2) return -1;
+      this.#checkFirstTwoBytes(header[0]!, header[1]!);
+    }
+    const size = headerSizeOf(header[1]!);
+    const take = Math.min(size - this.#headerFilled, available - used);
+    header.set(chunk.subarray(at + used, at + used + take), this.#headerFilled);
+    this.#headerFilled += take;
+    used += take;
+    if (this.#headerFilled < size) return -1;
+    this.#headerFilled = 0;
+    this.#decodeLength(header, 0);
+    return used;
+  }
+
+  /** Checks the rules that the first two header bytes alone decide. */
+  #checkFirstTwoBytes(byte0: number, byte1: number): void {
+    const fin = (byte0 & 0x80) !== 0;
+    const opcode = byte0 & 0x0f;
+    const masked = (byte1 & 0x80) !== 0;
+    const length7 = byte1 & 0x7f;
+    // RFC 6455 §5.2: reserved bits must be 0 unless an extension defines them.
+    if ((byte0 & 0x70) !== 0) {
+      throw new ProtocolError(
+        `Cannot decode frame: reserved bits 0x${((byte0 & 0x70) >> 4).toString(16)} are set ` +
+          "without a negotiated extension",
+      );
+    }
+    if (!isKnownOpcode(opcode)) {
+      throw new ProtocolError(`Cannot decode frame: opcode 0x${opcode.toString(16)} is reserved`);
+    }
+    if (isControlOpcode(opcode)) {
+      // RFC 6455 §5.5: control frames are never fragmented and carry at most 125 bytes.
+      if (!fin) throw new ProtocolError("Cannot decode frame: control frame is fragmented");
+      if (length7 > MAX_CONTROL_PAYLOAD) {
+        throw new ProtocolError(
+          `Cannot decode frame: control frame payload is over ${MAX_CONTROL_PAYLOAD} bytes`,
+        );
+      }
+    } else if (opcode === OPCODE.Continuation) {
+      if (!this.#inMessage) {
+        throw new ProtocolError(
+          "Cannot decode frame: continuation frame without a message to continue",
+        );
+      }
+    } else if (this.#inMessage) {
+      throw new ProtocolError(
+        "Cannot decode frame: new message started inside a fragmented message",
+      );
+    }
+    // RFC 6455 §5.1: clients mask every frame, servers mask none.
+    if (masked !== this.#expectMasked) {
+      throw new ProtocolError(
+        this.#expectMasked
+          ? "Cannot decode frame: a client frame is not masked"
+          : "Cannot decode frame: a server frame is masked",
+      );
+    }
+    this.#fin = fin;
+    this.#opcode = opcode;
+    this.#masked = masked;
+  }
+
+  /** Reads the payload length and masking key of a complete header and checks the limits. */
+  #decodeLength(header: Uint8Array, start: number): void {
+    const length7 = header[start + 1]! & 0x7f;
+    let at = start + 2;
+    let length = length7;
+    if (length7 === 126) {
+      length = (header[at]! << 8) | header[at + 1]!;
+      at += 2;
+      // RFC 6455 §5.2: the minimal number of bytes must be used for the length.
+      if (length < 126) {
+        throw new ProtocolError(`Cannot decode frame: length ${length} uses the 16-bit form`);
+      }
+    } else if (length7 === 127) {
+      const high = ((header[at]! << 24) | (header[at + 1]! << 16) | (header[at + 2]! << 8) |
+        header[at + 3]!) >>> 0;
+      const low = ((header[at + 4]! << 24) | (header[at + 5]! << 16) | (header[at + 6]! << 8) |
+        header[at + 7]!) >>> 0;
+      at += 8;
+      if (high >= 0x8000_0000) {
+        throw new ProtocolError(
+          "Cannot decode frame: the most significant bit of the length is set",
+        );
+      }
+      // Past 2^53 - 1 a number cannot hold the length exactly; no limit can be that high anyway.
+      if (high > MAX_SAFE_HIGH_WORD) {
+        throw new ProtocolError("Cannot decode frame: length is over 2^53 - 1 bytes", {
+          closeCode: 1009,
+        });
+      }
+      length = high * 0x1_0000_0000 + low;
+      if (length < 0x10000) {
+        throw new ProtocolError(`Cannot decode frame: length ${length} uses the 64-bit form`);
+      }
+    }
+    if (this.#masked) this.#mask.set(header.subarray(at, at + 4));
+    if (length > this.#maxFrameSize) {
+      throw new ProtocolError(
+        `Cannot decode frame: payload is ${length} bytes, limit is ${this.#maxFrameSize}`,
+        { closeCode: 1009 },
+      );
+    }
+    if (!isControlOpcode(this.#opcode)) {
+      const messageSize = (this.#opcode === OPCODE.Continuation ? this.#messageSize : 0) + length;
+      if (messageSize > this.#maxMessageSize) {
+        throw new ProtocolError(
+          `Cannot decode message: it is over ${this.#maxMessageSize} bytes, the limit`,
+          { closeCode: 1009 },
+        );
+      }
+      const fragments = (this.#opcode === OPCODE.Continuation ? this.#fragments : 0) + 1;
+      if (fragments > this.#maxFragments) {
+        throw new ProtocolError(
+          `Cannot decode message: it has over ${this.#maxFragments} fragments, the limit`,
+          { closeCode: 1008 },
+        );
+      }
+      this.#messageSize = messageSize;
+      this.#fragments = fragments;
+      this.#inMessage = !this.#fin;
+    }
+    this.#length = length;
+  }
+
+  #completeFrame(payload: Uint8Array): Frame {
+    return { fin: this.#fin, opcode: this.#opcode, payload, rsv1: false, rsv2: false, rsv3: false };
+  }
+}
+
+function headerSizeOf(byte1: number): number {
+  const length7 = byte1 & 0x7f;
+  return 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + ((byte1 & 0x80) !== 0 ? 4 : 0);
+}
+
+function checkLimit(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+    throw new RangeError(
+      `Cannot create parser: ${name} must be a non-negative number, got ${value}`,
+    );
+  }
+  return value;
+}

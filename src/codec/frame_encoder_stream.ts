@@ -1,0 +1,116 @@
+/**
+ * {@linkcode FrameEncoderStream}: frames in, bytes out.
+ *
+ * @module
+ */
+
+import { encodeFrame, type Frame, frameHeaderSize, type Role, writeFrameHeader } from "./frame.ts";
+import { generateMaskKey } from "./mask.ts";
+import { isControlOpcode, OPCODE } from "./opcode.ts";
+
+/** Options of {@linkcode FrameEncoderStream}. */
+export interface FrameEncoderStreamOptions {
+  /** The side this encoder writes for. A client masks every frame with a fresh random key. */
+  role: Role;
+  /**
+   * The largest payload of one data frame, in bytes; a longer data frame is
+   * written as several fragments. Control frames are never split.
+   *
+   * @default {Infinity}
+   */
+  fragmentSize?: number;
+}
+
+// Unmasked payloads from this size on are enqueued as their own chunk rather
+// than copied behind the header.
+const ZERO_COPY_MIN_PAYLOAD = 16 * 1024;
+
+/**
+ * Transforms WebSocket frames into bytes: the smallest length form, masked
+ * with a fresh random key per frame in the client role, and data frames split
+ * into fragments of at most `fragmentSize` bytes. The frames' payloads are not
+ * modified; a large unmasked payload is passed on as its own chunk, uncopied.
+ *
+ * @example Encoding a server's frames
+ * ```ts
+ * import { FrameEncoderStream, OPCODE } from "@seed/websocket/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const payload = new TextEncoder().encode("Hello");
+ * const bytes = ReadableStream.from([{ fin: true, opcode: OPCODE.Text, payload }])
+ *   .pipeThrough(new FrameEncoderStream({ role: "server" }));
+ * const [chunk] = await Array.fromAsync(bytes);
+ * assert.deepEqual(chunk, new Uint8Array([0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]));
+ * ```
+ *
+ * @example Splitting a message into fragments
+ * ```ts
+ * import { FrameEncoderStream, OPCODE } from "@seed/websocket/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const payload = new TextEncoder().encode("Hello");
+ * const bytes = ReadableStream.from([{ fin: true, opcode: OPCODE.Text, payload }])
+ *   .pipeThrough(new FrameEncoderStream({ role: "server", fragmentSize: 3 }));
+ * assert.deepEqual(await Array.fromAsync(bytes), [
+ *   new Uint8Array([0x01, 0x03, 0x48, 0x65, 0x6c]), // "Hel", not final
+ *   new Uint8Array([0x80, 0x02, 0x6c, 0x6f]), // continuation "lo", final
+ * ]);
+ * ```
+ */
+export class FrameEncoderStream extends TransformStream<Frame, Uint8Array> {
+  /**
+   * Constructs a new instance.
+   *
+   * @param options The role and the fragment size.
+   * @throws {RangeError} When `fragmentSize` is not a positive number.
+   */
+  constructor(options: FrameEncoderStreamOptions) {
+    const masked = options.role === "client";
+    const fragmentSize = options.fragmentSize ?? Infinity;
+    if (!(fragmentSize >= 1)) {
+      throw new RangeError(
+        `Cannot create encoder: fragmentSize must be at least 1, got ${fragmentSize}`,
+      );
+    }
+    super({
+      transform(frame, controller) {
+        const length = frame.payload.length;
+        if (length <= fragmentSize || isControlOpcode(frame.opcode)) {
+          writeFrame(frame, masked, controller);
+          return;
+        }
+        for (let start = 0; start < length; start += fragmentSize) {
+          const end = Math.min(start + fragmentSize, length);
+          writeFrame(
+            {
+              fin: frame.fin && end === length,
+              opcode: start === 0 ? frame.opcode : OPCODE.Continuation,
+              payload: frame.payload.subarray(start, end),
+              rsv1: start === 0 && frame.rsv1 === true,
+              rsv2: start === 0 && frame.rsv2 === true,
+              rsv3: start === 0 && frame.rsv3 === true,
+            },
+            masked,
+            controller,
+          );
+        }
+      },
+    });
+  }
+}
+
+function writeFrame(
+  frame: Frame,
+  masked: boolean,
+  controller: TransformStreamDefaultController<Uint8Array>,
+): void {
+  const length = frame.payload.length;
+  if (masked || length < ZERO_COPY_MIN_PAYLOAD) {
+    controller.enqueue(encodeFrame(frame, { mask: masked ? generateMaskKey() : undefined }));
+    return;
+  }
+  const header = new Uint8Array(frameHeaderSize(length, false));
+  writeFrameHeader(header, 0, frame, undefined);
+  controller.enqueue(header);
+  controller.enqueue(frame.payload);
+}

@@ -1,0 +1,402 @@
+/**
+ * {@linkcode Connection}: the sans-I/O WebSocket message layer. It takes the
+ * bytes a transport received, hands back the bytes to send and reports
+ * messages, pings, pongs and the end of the connection. It reassembles
+ * fragmented messages, validates text as UTF-8 as it arrives, answers pings
+ * and runs the closing handshake (RFC 6455 §5.4, §5.5, §7).
+ *
+ * @module
+ */
+
+import {
+  CLOSE_CODE,
+  encodeClosePayload,
+  isValidCloseCode,
+  MAX_CLOSE_REASON_BYTES,
+  parseClosePayload,
+} from "../codec/close_code.ts";
+import {
+  encodeFrame,
+  type Frame,
+  FrameParser,
+  type FrameParserOptions,
+  MAX_CONTROL_PAYLOAD,
+} from "../codec/frame.ts";
+import { generateMaskKey } from "../codec/mask.ts";
+import { OPCODE } from "../codec/opcode.ts";
+import { decodeUtf8, Utf8StreamDecoder } from "../codec/utf8.ts";
+import { ConnectionClosedError, ProtocolError } from "../errors.ts";
+
+/** A WebSocket message: a string for text, bytes for binary. */
+export type Message = string | Uint8Array;
+
+/** How a connection ended. */
+export interface CloseInfo {
+  /**
+   * The close code: the peer's (1005 when its close frame had none), the one
+   * we sent when we failed the connection, or 1006 when the transport ended
+   * without a closing handshake.
+   */
+  code: number;
+  /** The close reason that went with the code. */
+  reason: string;
+  /** Whether both close frames were exchanged. */
+  wasClean: boolean;
+}
+
+/** Where a {@linkcode Connection} sends its output. Every callback is called synchronously. */
+export interface ConnectionHandler {
+  /** Bytes to write to the transport, in order. Must not throw. */
+  write(bytes: Uint8Array): void;
+  /** A complete message arrived. A binary message may be a view into received bytes. */
+  message(data: Message): void;
+  /** A ping arrived; the pong has already been written. */
+  ping?(payload: Uint8Array): void;
+  /** A pong arrived. */
+  pong?(payload: Uint8Array): void;
+  /**
+   * The connection is over at the protocol level: the closing handshake is
+   * complete, the connection failed, or the transport ended. Nothing more is
+   * written or reported; the transport should be closed (RFC 6455 §7.1.1: the
+   * server closes it at once, a client waits briefly for the server to).
+   */
+  end(info: CloseInfo, error?: unknown): void;
+}
+
+/** Options of {@linkcode Connection}: the role and the parser's limits. */
+export interface ConnectionOptions extends FrameParserOptions {
+  /**
+   * The largest payload of one outgoing data frame, in bytes; a longer message
+   * is sent as several fragments.
+   *
+   * @default {Infinity}
+   */
+  fragmentSize?: number;
+}
+
+/** The state of a {@linkcode Connection}. */
+export type ConnectionState = "open" | "closing" | "closed";
+
+const EMPTY = new Uint8Array(0);
+const textEncoder = new TextEncoder();
+
+/**
+ * The WebSocket protocol for one open connection, free of I/O. Feed it the
+ * transport's bytes with {@linkcode Connection.receive}; it writes frames and
+ * reports events through its {@linkcode ConnectionHandler}. Whatever a peer
+ * sends, `receive` does not throw: a violation fails the connection with the
+ * right close code (1002, 1007, 1008, 1009) and ends it.
+ *
+ * @example A server echoes a client's text message
+ * ```ts
+ * import { Connection } from "@seed/websocket";
+ * import { encodeFrame, FrameParser, OPCODE } from "@seed/websocket/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const written: Uint8Array[] = [];
+ * const server = new Connection({ role: "server" }, {
+ *   write: (bytes) => written.push(bytes),
+ *   message: (data) => server.send(data),
+ *   end: () => {},
+ * });
+ * const payload = new TextEncoder().encode("hi");
+ * const mask = new Uint8Array([1, 2, 3, 4]);
+ * server.receive(encodeFrame({ fin: true, opcode: OPCODE.Text, payload }, { mask }));
+ *
+ * const [echo] = new FrameParser({ role: "client" }).push(written[0]!);
+ * assert.equal(new TextDecoder().decode(echo?.payload), "hi");
+ * ```
+ *
+ * @example A protocol violation closes with 1002
+ * ```ts
+ * import { Connection } from "@seed/websocket";
+ * import assert from "node:assert/strict";
+ *
+ * let closeCode = 0;
+ * const client = new Connection({ role: "client" }, {
+ *   write: () => {},
+ *   message: () => {},
+ *   end: (info) => closeCode = info.code,
+ * });
+ * client.receive(new Uint8Array([0x83, 0x00])); // reserved opcode 0x3
+ * assert.equal(closeCode, 1002);
+ * assert.equal(client.state, "closed");
+ * ```
+ */
+export class Connection {
+  readonly #handler: ConnectionHandler;
+  readonly #parser: FrameParser;
+  readonly #masked: boolean;
+  readonly #fragmentSize: number;
+  #state: ConnectionState = "open";
+  #closeSent = false;
+  #closeInfo: CloseInfo | undefined;
+  // The fragmented message being reassembled: text is decoded as it arrives,
+  // binary gathered into a buffer that grows by doubling.
+  #messageOpcode = 0;
+  #text = "";
+  readonly #utf8 = new Utf8StreamDecoder();
+  #binary = EMPTY;
+  #binaryLength = 0;
+
+  /**
+   * Constructs a new instance, for a connection whose opening handshake is done.
+   *
+   * @param options The role, the limits and the outgoing fragment size.
+   * @param handler Where bytes to send and events go.
+   * @throws {RangeError} When a limit or the fragment size is out of range.
+   */
+  constructor(options: ConnectionOptions, handler: ConnectionHandler) {
+    this.#parser = new FrameParser(options);
+    this.#handler = handler;
+    this.#masked = options.role === "client";
+    this.#fragmentSize = options.fragmentSize ?? Infinity;
+    if (!(this.#fragmentSize >= 1)) {
+      throw new RangeError(
+        `Cannot create connection: fragmentSize must be at least 1, got ${this.#fragmentSize}`,
+      );
+    }
+  }
+
+  /** `"open"`, `"closing"` once we sent a close frame, `"closed"` once the connection ended. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** How the connection ended, once it has. */
+  get closeInfo(): CloseInfo | undefined {
+    return this.#closeInfo;
+  }
+
+  /**
+   * Feeds bytes received from the transport. Bytes after the connection
+   * ended are ignored.
+   *
+   * @param bytes The received bytes; the connection takes ownership of them.
+   */
+  receive(bytes: Uint8Array): void {
+    if (this.#state === "closed") return;
+    try {
+      for (const frame of this.#parser.push(bytes)) {
+        this.#receiveFrame(frame);
+        // A close frame or a failure ends the connection: ignore what follows.
+        if (this.#closeInfo !== undefined) return;
+      }
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Tells the connection that the transport will deliver no more bytes. */
+  receiveEnd(): void {
+    if (this.#state === "closed") return;
+    this.#end({ code: CLOSE_CODE.AbnormalClosure, reason: "", wasClean: false });
+  }
+
+  /**
+   * Sends a message: a string as text, bytes as binary.
+   *
+   * @param data The message.
+   * @throws {ConnectionClosedError} When a close frame was already sent or the connection ended.
+   */
+  send(data: Message): void {
+    this.#checkOpen("send message");
+    if (typeof data === "string") {
+      this.#writeData(OPCODE.Text, textEncoder.encode(data));
+    } else {
+      this.#writeData(OPCODE.Binary, data);
+    }
+  }
+
+  /**
+   * Sends a ping.
+   *
+   * @param payload At most 125 bytes, echoed back in the pong.
+   * @throws {RangeError} When the payload is over 125 bytes.
+   * @throws {ConnectionClosedError} When a close frame was already sent or the connection ended.
+   */
+  ping(payload: Uint8Array = EMPTY): void {
+    this.#writeControl(OPCODE.Ping, payload, "send ping");
+  }
+
+  /**
+   * Sends an unsolicited pong, as a one-way heartbeat (RFC 6455 §5.5.3).
+   *
+   * @param payload At most 125 bytes.
+   * @throws {RangeError} When the payload is over 125 bytes.
+   * @throws {ConnectionClosedError} When a close frame was already sent or the connection ended.
+   */
+  pong(payload: Uint8Array = EMPTY): void {
+    this.#writeControl(OPCODE.Pong, payload, "send pong");
+  }
+
+  /**
+   * Starts the closing handshake: sends a close frame and waits for the
+   * peer's. Does nothing when a close frame was already sent.
+   *
+   * @param code The close code; omit it to send a close frame without payload.
+   * @param reason The close reason, at most 123 bytes of UTF-8.
+   * @throws {RangeError} When the code may not be sent or the reason is too long.
+   * @throws {TypeError} When a reason is given without a code.
+   */
+  close(code?: number, reason = ""): void {
+    const payload = encodeClosePayload(code, reason);
+    if (this.#closeSent || this.#state === "closed") return;
+    this.#writeClose(payload);
+    this.#state = "closing";
+  }
+
+  /**
+   * Fails the connection (RFC 6455 §7.1.7): sends a close frame with the code
+   * the error calls for, unless one was sent already, and ends the
+   * connection. This is the one place where an error becomes a close code: a
+   * {@linkcode ProtocolError} closes with its `closeCode` and its message as
+   * the reason; anything else closes with 1011 and no reason, so internal
+   * details never reach the peer.
+   *
+   * @param error Why the connection fails.
+   */
+  fail(error: unknown): void {
+    if (this.#state === "closed") return;
+    const code = error instanceof ProtocolError ? error.closeCode : CLOSE_CODE.InternalError;
+    const reason = error instanceof ProtocolError ? fitCloseReason(error.message) : "";
+    if (!this.#closeSent && isValidCloseCode(code)) {
+      this.#writeClose(encodeClosePayload(code, reason));
+    }
+    this.#end({ code, reason, wasClean: false }, error);
+  }
+
+  #receiveFrame(frame: Frame): void {
+    switch (frame.opcode) {
+      case OPCODE.Text:
+      case OPCODE.Binary:
+        if (frame.fin) {
+          this.#handler.message(
+            frame.opcode === OPCODE.Text
+              ? decodeUtf8(frame.payload, "text message")
+              : frame.payload,
+          );
+        } else {
+          this.#messageOpcode = frame.opcode;
+          this.#appendFragment(frame.payload);
+        }
+        return;
+      case OPCODE.Continuation:
+        this.#appendFragment(frame.payload);
+        if (frame.fin) this.#completeFragmentedMessage();
+        return;
+      case OPCODE.Ping:
+        // After our close frame nothing more may be sent but its answer.
+        if (!this.#closeSent) this.#writeFrame(OPCODE.Pong, frame.payload, true);
+        this.#handler.ping?.(frame.payload);
+        return;
+      case OPCODE.Pong:
+        this.#handler.pong?.(frame.payload);
+        return;
+      case OPCODE.Close:
+        this.#receiveClose(frame.payload);
+        return;
+    }
+  }
+
+  #appendFragment(payload: Uint8Array): void {
+    if (this.#messageOpcode === OPCODE.Text) {
+      this.#text += this.#utf8.decode(payload);
+      return;
+    }
+    const needed = this.#binaryLength + payload.length;
+    if (needed > this.#binary.length) {
+      // The parser caps the message size, so growth is bounded by the limit.
+      const grown = new Uint8Array(Math.max(needed, this.#binary.length * 2));
+      grown.set(this.#binary.subarray(0, this.#binaryLength));
+      this.#binary = grown;
+    }
+    this.#binary.set(payload, this.#binaryLength);
+    this.#binaryLength = needed;
+  }
+
+  #completeFragmentedMessage(): void {
+    let message: Message;
+    if (this.#messageOpcode === OPCODE.Text) {
+      message = this.#text + this.#utf8.end();
+      this.#text = "";
+    } else {
+      message = this.#binary.subarray(0, this.#binaryLength);
+      this.#binary = EMPTY;
+      this.#binaryLength = 0;
+    }
+    this.#handler.message(message);
+  }
+
+  #receiveClose(payload: Uint8Array): void {
+    const { code, reason } = parseClosePayload(payload);
+    if (!this.#closeSent) {
+      // RFC 6455 §5.5.1: answer with a close frame, echoing the code.
+      this.#writeClose(
+        code === CLOSE_CODE.NoStatusReceived ? EMPTY : encodeClosePayload(code),
+      );
+    }
+    this.#end({ code, reason, wasClean: true });
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#closeSent || this.#state === "closed") {
+      const info = this.#closeInfo;
+      throw new ConnectionClosedError(`Cannot ${what}: connection is ${this.#state}`, {
+        closeCode: info?.code ?? CLOSE_CODE.NoStatusReceived,
+        reason: info?.reason ?? "",
+        wasClean: info?.wasClean ?? false,
+      });
+    }
+  }
+
+  #writeControl(opcode: number, payload: Uint8Array, what: string): void {
+    if (payload.length > MAX_CONTROL_PAYLOAD) {
+      throw new RangeError(
+        `Cannot ${what}: payload is ${payload.length} bytes, limit is ${MAX_CONTROL_PAYLOAD}`,
+      );
+    }
+    this.#checkOpen(what);
+    this.#writeFrame(opcode, payload, true);
+  }
+
+  #writeData(opcode: number, payload: Uint8Array): void {
+    const length = payload.length;
+    if (length <= this.#fragmentSize) {
+      this.#writeFrame(opcode, payload, true);
+      return;
+    }
+    for (let start = 0; start < length; start += this.#fragmentSize) {
+      const end = Math.min(start + this.#fragmentSize, length);
+      this.#writeFrame(
+        start === 0 ? opcode : OPCODE.Continuation,
+        payload.subarray(start, end),
+        end === length,
+      );
+    }
+  }
+
+  #writeClose(payload: Uint8Array): void {
+    this.#closeSent = true;
+    this.#writeFrame(OPCODE.Close, payload, true);
+  }
+
+  #writeFrame(opcode: number, payload: Uint8Array, fin: boolean): void {
+    const mask = this.#masked ? generateMaskKey() : undefined;
+    this.#handler.write(encodeFrame({ fin, opcode, payload }, { mask }));
+  }
+
+  #end(info: CloseInfo, error?: unknown): void {
+    this.#state = "closed";
+    this.#closeInfo = info;
+    this.#text = "";
+    this.#binary = EMPTY;
+    this.#handler.end(info, error);
+  }
+}
+
+// A reason that does not fit a control frame is dropped rather than cut,
+// since cutting could split a character.
+function fitCloseReason(reason: string): string {
+  return textEncoder.encode(reason).length <= MAX_CLOSE_REASON_BYTES ? reason : "";
+}
