@@ -6,8 +6,8 @@
  * @module
  */
 
-import { ProtocolError } from "../errors.ts";
-import { applyMask } from "./mask.ts";
+import { ProtocolError, type ProtocolErrorOptions } from "../errors.ts";
+import { maskRange, writeMaskKey } from "./mask.ts";
 import { isControlOpcode, isKnownOpcode, OPCODE } from "./opcode.ts";
 
 /** One WebSocket frame, with its payload unmasked. */
@@ -48,10 +48,20 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
 /** Default of {@linkcode FrameParserOptions.maxFragments}. */
 export const DEFAULT_MAX_FRAGMENTS = 1 << 20;
 
+/**
+ * How a frame is masked: `true` for a fresh random key (the client role), a
+ * 4-byte key to use that one, `false` or `undefined` for no mask (the server role).
+ */
+export type FrameMask = Uint8Array | boolean | undefined;
+
 /** Options of {@linkcode encodeFrame}. */
 export interface EncodeFrameOptions {
-  /** The 4-byte masking key; omit it for an unmasked frame (the server role). */
-  mask?: Uint8Array | undefined;
+  /**
+   * The masking: `true` for a fresh random key, a 4-byte key to use that one.
+   *
+   * @default {false}
+   */
+  mask?: FrameMask;
 }
 
 /**
@@ -72,19 +82,20 @@ export function frameHeaderSize(payloadLength: number, masked: boolean): number 
  * @param target Where to write; needs {@linkcode frameHeaderSize} bytes from `offset`.
  * @param offset Where the header starts.
  * @param frame The frame whose bits and length are written; its payload is not copied.
- * @param mask The masking key, written after the length when given.
- * @returns The offset just past the header.
+ * @param mask The masking, as in {@linkcode EncodeFrameOptions.mask}.
+ * @returns The offset just past the header; the key, when masked, is the 4 bytes before it.
+ * @throws {RangeError} When a masking key is not 4 bytes.
  */
 export function writeFrameHeader(
   target: Uint8Array,
   offset: number,
   frame: Frame,
-  mask: Uint8Array | undefined,
+  mask: FrameMask,
 ): number {
   const length = frame.payload.length;
   target[offset] = (frame.fin ? 0x80 : 0) | (frame.rsv1 ? 0x40 : 0) | (frame.rsv2 ? 0x20 : 0) |
     (frame.rsv3 ? 0x10 : 0) | (frame.opcode & 0x0f);
-  const maskBit = mask === undefined ? 0 : 0x80;
+  const maskBit = mask === undefined || mask === false ? 0 : 0x80;
   let at = offset + 2;
   if (length < 126) {
     target[offset + 1] = maskBit | length;
@@ -105,7 +116,10 @@ export function writeFrameHeader(
     target[at++] = (low >>> 8) & 0xff;
     target[at++] = low & 0xff;
   }
-  if (mask !== undefined) {
+  if (mask === true) {
+    writeMaskKey(target, at);
+    at += 4;
+  } else if (mask instanceof Uint8Array) {
     if (mask.length !== 4) throw new RangeError(`Cannot mask: key is ${mask.length} bytes, not 4`);
     target.set(mask, at);
     at += 4;
@@ -115,13 +129,13 @@ export function writeFrameHeader(
 
 /**
  * Encodes a frame into one buffer: the header in its smallest length form,
- * then the payload, masked with `options.mask` when given. The frame's own
+ * then the payload, masked when `options.mask` asks for it. The frame's own
  * payload is never modified.
  *
  * @param frame The frame to encode.
- * @param options The masking key, for the client role.
+ * @param options The masking, for the client role.
  * @returns The frame's bytes.
- * @throws {RangeError} When the masking key is not 4 bytes.
+ * @throws {RangeError} When a masking key is not 4 bytes.
  *
  * @example The RFC 6455 §5.7 examples
  * ```ts
@@ -143,13 +157,77 @@ export function writeFrameHeader(
  * ```
  */
 export function encodeFrame(frame: Frame, options: EncodeFrameOptions = {}): Uint8Array {
-  const { mask } = options;
+  return encodeFrameWith(frame, options.mask);
+}
+
+function encodeFrameWith(frame: Frame, mask: FrameMask): Uint8Array {
+  const masked = mask !== undefined && mask !== false;
   const length = frame.payload.length;
-  const bytes = new Uint8Array(frameHeaderSize(length, mask !== undefined) + length);
+  const bytes = new Uint8Array(frameHeaderSize(length, masked) + length);
   const payloadStart = writeFrameHeader(bytes, 0, frame, mask);
   bytes.set(frame.payload, payloadStart);
-  if (mask !== undefined) applyMask(bytes.subarray(payloadStart), mask);
+  if (masked) maskRange(bytes, payloadStart, bytes.length, bytes, payloadStart - 4);
   return bytes;
+}
+
+/**
+ * Checks an outgoing fragment size option.
+ *
+ * @param value The option's value.
+ * @param what What is being created, for the error message.
+ * @returns The fragment size; `Infinity` when `value` is undefined.
+ * @throws {RangeError} Unless the value is a whole number of at least 1, or `Infinity`.
+ */
+export function checkFragmentSize(value: number | undefined, what: string): number {
+  if (value === undefined || value === Infinity) return Infinity;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(
+      `Cannot create ${what}: fragmentSize must be a whole number of at least 1, got ${value}`,
+    );
+  }
+  return value;
+}
+
+// Unmasked payloads from this size on are passed on as their own chunk rather
+// than copied behind the header.
+const ZERO_COPY_MIN_PAYLOAD = 16 * 1024;
+
+/**
+ * Encodes a frame for a transport that takes several chunks: one chunk for a
+ * small or masked frame, or the header and then the payload itself, uncopied,
+ * for an unmasked payload of 16 KiB or more.
+ *
+ * @param frame The frame to encode.
+ * @param mask The masking, as in {@linkcode EncodeFrameOptions.mask}.
+ * @param emit Receives the chunks, in order.
+ * @throws {RangeError} When a masking key is not 4 bytes.
+ *
+ * @example A large unmasked payload is not copied
+ * ```ts
+ * import { encodeFrameChunks, OPCODE } from "@seed/websocket/codec";
+ * import assert from "node:assert/strict";
+ *
+ * const payload = new Uint8Array(65536);
+ * const chunks: Uint8Array[] = [];
+ * encodeFrameChunks({ fin: true, opcode: OPCODE.Binary, payload }, false, (c) => chunks.push(c));
+ * assert.deepEqual(chunks[0], new Uint8Array([0x82, 127, 0, 0, 0, 0, 0, 1, 0, 0]));
+ * assert.equal(chunks[1], payload);
+ * ```
+ */
+export function encodeFrameChunks(
+  frame: Frame,
+  mask: FrameMask,
+  emit: (chunk: Uint8Array) => void,
+): void {
+  const length = frame.payload.length;
+  if ((mask !== undefined && mask !== false) || length < ZERO_COPY_MIN_PAYLOAD) {
+    emit(encodeFrameWith(frame, mask));
+    return;
+  }
+  const header = new Uint8Array(frameHeaderSize(length, false));
+  writeFrameHeader(header, 0, frame, false);
+  emit(header);
+  emit(frame.payload);
 }
 
 /** Options of {@linkcode FrameParser}. */
@@ -187,34 +265,40 @@ const enum Step {
 }
 
 const EMPTY = new Uint8Array(0);
+// The first buffer of a payload split across chunks.
+const MIN_PAYLOAD_BUFFER = 16 * 1024;
 
 // The largest 64-bit length whose value is exact as a JavaScript number.
 const MAX_SAFE_HIGH_WORD = 0x1f_ffff;
 
 /**
  * Decodes bytes into frames, synchronously and incrementally: each
- * {@linkcode FrameParser.push} returns the frames its bytes completed,
- * whatever the chunking. It enforces the framing rules of RFC 6455 §5
- * (masking, reserved bits and opcodes, control frame rules, minimal lengths,
- * fragment order) and the size limits, throwing a {@linkcode ProtocolError}
- * with the close code to send on the first violation. After an error the
- * parser stays failed.
+ * {@linkcode FrameParser.push} hands the frames its bytes completed to a
+ * callback, in order, whatever the chunking. It enforces the framing rules of
+ * RFC 6455 §5 (masking, reserved bits and opcodes, control frame rules,
+ * minimal lengths, fragment order) and the size limits, throwing a
+ * {@linkcode ProtocolError} with the close code to send on the first
+ * violation, after the frames before it were handed over: a valid message
+ * followed by a bad frame in the same chunk is still delivered. After an
+ * error the parser stays failed.
  *
  * A frame that lies whole inside one pushed chunk gets a payload that is a
  * view into that chunk, unmasked in place: the parser takes ownership of the
- * chunks it is given. Only a frame split across chunks is copied, once, into a
- * buffer of its exact size.
+ * chunks it is given. Only a frame split across chunks is copied, into a
+ * buffer that grows with the bytes received, never past the frame's length.
  *
  * @example Decoding a frame split across two chunks
  * ```ts
- * import { FrameParser, OPCODE } from "@seed/websocket/codec";
+ * import { type Frame, FrameParser, OPCODE } from "@seed/websocket/codec";
  * import assert from "node:assert/strict";
  *
  * const parser = new FrameParser({ role: "client" });
- * assert.deepEqual(parser.push(new Uint8Array([0x81, 0x05, 0x48, 0x65])), []);
- * const [frame] = parser.push(new Uint8Array([0x6c, 0x6c, 0x6f]));
- * assert.equal(frame?.opcode, OPCODE.Text);
- * assert.equal(new TextDecoder().decode(frame?.payload), "Hello");
+ * const frames: Frame[] = [];
+ * parser.push(new Uint8Array([0x81, 0x05, 0x48, 0x65]), (frame) => frames.push(frame));
+ * assert.equal(frames.length, 0);
+ * parser.push(new Uint8Array([0x6c, 0x6c, 0x6f]), (frame) => frames.push(frame));
+ * assert.equal(frames[0]?.opcode, OPCODE.Text);
+ * assert.equal(new TextDecoder().decode(frames[0]?.payload), "Hello");
  * ```
  *
  * @example A server refuses an unmasked frame with 1002
@@ -224,7 +308,7 @@ const MAX_SAFE_HIGH_WORD = 0x1f_ffff;
  *
  * const parser = new FrameParser({ role: "server" });
  * assert.throws(
- *   () => parser.push(new Uint8Array([0x81, 0x00])),
+ *   () => parser.push(new Uint8Array([0x81, 0x00]), () => {}),
  *   (error) => error instanceof ProtocolError && error.closeCode === 1002,
  * );
  * ```
@@ -258,7 +342,7 @@ export class FrameParser {
    * Constructs a new instance.
    *
    * @param options The role and the limits.
-   * @throws {RangeError} When a limit is not a non-negative number.
+   * @throws {RangeError} When a size limit is negative or `maxFragments` is below 1.
    */
   constructor(options: FrameParserOptions) {
     this.#expectMasked = options.role === "server";
@@ -266,23 +350,30 @@ export class FrameParser {
       DEFAULT_MAX_MESSAGE_SIZE;
     this.#maxFrameSize = checkLimit("maxFrameSize", options.maxFrameSize) ??
       this.#maxMessageSize;
-    this.#maxFragments = checkLimit("maxFragments", options.maxFragments) ??
+    this.#maxFragments = checkLimit("maxFragments", options.maxFragments, 1) ??
       DEFAULT_MAX_FRAGMENTS;
   }
 
   /**
-   * Feeds bytes to the parser.
+   * Feeds bytes to the parser. An error thrown by `onFrame` propagates at
+   * once; the rest of the chunk is not parsed and the parser stays failed.
    *
    * @param chunk The next bytes of the stream; masked payloads inside it are unmasked in place.
-   * @returns The frames completed by these bytes, in order.
-   * @throws {ProtocolError} On the first framing violation or exceeded limit; every later call throws it again.
+   * @param onFrame Called with each frame these bytes complete, in order.
+   * @throws {ProtocolError} On the first framing violation or exceeded limit,
+   * after the frames before it; every later call throws it again.
    */
-  push(chunk: Uint8Array): Frame[] {
+  push(chunk: Uint8Array, onFrame: (frame: Frame) => void): void {
     if (this.#failure !== undefined) throw this.#failure;
     try {
-      return this.#parse(chunk);
+      this.#parse(chunk, onFrame);
     } catch (error) {
-      if (error instanceof ProtocolError) this.#failure = error;
+      // A throwing onFrame leaves the rest of the chunk unread: the stream's
+      // position is lost, so the parser cannot go on either.
+      this.#failure ??= new ProtocolError("Cannot decode frame: a frame handler failed", {
+        closeCode: 1011,
+        cause: error,
+      });
       throw error;
     }
   }
@@ -292,8 +383,7 @@ export class FrameParser {
     return this.#headerFilled > 0 || this.#step === Step.Payload;
   }
 
-  #parse(chunk: Uint8Array): Frame[] {
-    const frames: Frame[] = [];
+  #parse(chunk: Uint8Array, onFrame: (frame: Frame) => void): void {
     const end = chunk.length;
     let at = 0;
     while (at < end) {
@@ -304,29 +394,45 @@ export class FrameParser {
         const length = this.#length;
         if (end - at >= length) {
           // The whole payload is in this chunk: hand out a view, no copy.
-          const payload = length === 0 ? EMPTY : chunk.subarray(at, at + length);
+          const payload = length === 0
+            ? EMPTY
+            : new Uint8Array(chunk.buffer, chunk.byteOffset + at, length);
           at += length;
-          if (this.#masked) applyMask(payload, this.#mask);
-          frames.push(this.#completeFrame(payload));
+          if (this.#masked) maskRange(payload, 0, length, this.#mask, 0);
+          onFrame(this.#completeFrame(payload));
         } else {
-          this.#payload = new Uint8Array(length);
+          // The payload continues past this chunk. Its buffer grows with the
+          // bytes that actually arrive, so a header announcing a large frame
+          // costs no memory until the frame's bytes come.
+          this.#payload = new Uint8Array(
+            Math.min(length, Math.max(MIN_PAYLOAD_BUFFER, 2 * (end - at))),
+          );
           this.#payloadFilled = 0;
           this.#step = Step.Payload;
         }
       } else {
         const take = Math.min(end - at, this.#length - this.#payloadFilled);
+        const needed = this.#payloadFilled + take;
+        if (needed > this.#payload.length) {
+          // Doubling keeps the copies linear; the buffer ends at exactly the frame's length.
+          const grown = new Uint8Array(
+            Math.min(this.#length, Math.max(needed, 2 * this.#payload.length)),
+          );
+          grown.set(this.#payload.subarray(0, this.#payloadFilled));
+          this.#payload = grown;
+        }
         this.#payload.set(chunk.subarray(at, at + take), this.#payloadFilled);
         this.#payloadFilled += take;
         at += take;
         if (this.#payloadFilled === this.#length) {
-          if (this.#masked) applyMask(this.#payload, this.#mask);
+          if (this.#masked) maskRange(this.#payload, 0, this.#length, this.#mask, 0);
           this.#step = Step.Header;
-          frames.push(this.#completeFrame(this.#payload));
+          const payload = this.#payload;
           this.#payload = EMPTY;
+          onFrame(this.#completeFrame(payload));
         }
       }
     }
-    return frames;
   }
 
   /**
@@ -376,36 +482,36 @@ export class FrameParser {
     const length7 = byte1 & 0x7f;
     // RFC 6455 §5.2: reserved bits must be 0 unless an extension defines them.
     if ((byte0 & 0x70) !== 0) {
-      throw new ProtocolError(
+      throw this.#fail(
         `Cannot decode frame: reserved bits 0x${((byte0 & 0x70) >> 4).toString(16)} are set ` +
           "without a negotiated extension",
       );
     }
     if (!isKnownOpcode(opcode)) {
-      throw new ProtocolError(`Cannot decode frame: opcode 0x${opcode.toString(16)} is reserved`);
+      throw this.#fail(`Cannot decode frame: opcode 0x${opcode.toString(16)} is reserved`);
     }
     if (isControlOpcode(opcode)) {
       // RFC 6455 §5.5: control frames are never fragmented and carry at most 125 bytes.
-      if (!fin) throw new ProtocolError("Cannot decode frame: control frame is fragmented");
+      if (!fin) throw this.#fail("Cannot decode frame: control frame is fragmented");
       if (length7 > MAX_CONTROL_PAYLOAD) {
-        throw new ProtocolError(
+        throw this.#fail(
           `Cannot decode frame: control frame payload is over ${MAX_CONTROL_PAYLOAD} bytes`,
         );
       }
     } else if (opcode === OPCODE.Continuation) {
       if (!this.#inMessage) {
-        throw new ProtocolError(
+        throw this.#fail(
           "Cannot decode frame: continuation frame without a message to continue",
         );
       }
     } else if (this.#inMessage) {
-      throw new ProtocolError(
+      throw this.#fail(
         "Cannot decode frame: new message started inside a fragmented message",
       );
     }
     // RFC 6455 §5.1: clients mask every frame, servers mask none.
     if (masked !== this.#expectMasked) {
-      throw new ProtocolError(
+      throw this.#fail(
         this.#expectMasked
           ? "Cannot decode frame: a client frame is not masked"
           : "Cannot decode frame: a server frame is masked",
@@ -426,7 +532,7 @@ export class FrameParser {
       at += 2;
       // RFC 6455 §5.2: the minimal number of bytes must be used for the length.
       if (length < 126) {
-        throw new ProtocolError(`Cannot decode frame: length ${length} uses the 16-bit form`);
+        throw this.#fail(`Cannot decode frame: length ${length} uses the 16-bit form`);
       }
     } else if (length7 === 127) {
       const high = ((header[at]! << 24) | (header[at + 1]! << 16) | (header[at + 2]! << 8) |
@@ -435,24 +541,24 @@ export class FrameParser {
         header[at + 7]!) >>> 0;
       at += 8;
       if (high >= 0x8000_0000) {
-        throw new ProtocolError(
+        throw this.#fail(
           "Cannot decode frame: the most significant bit of the length is set",
         );
       }
       // Past 2^53 - 1 a number cannot hold the length exactly; no limit can be that high anyway.
       if (high > MAX_SAFE_HIGH_WORD) {
-        throw new ProtocolError("Cannot decode frame: length is over 2^53 - 1 bytes", {
+        throw this.#fail("Cannot decode frame: length is over 2^53 - 1 bytes", {
           closeCode: 1009,
         });
       }
       length = high * 0x1_0000_0000 + low;
       if (length < 0x10000) {
-        throw new ProtocolError(`Cannot decode frame: length ${length} uses the 64-bit form`);
+        throw this.#fail(`Cannot decode frame: length ${length} uses the 64-bit form`);
       }
     }
     if (this.#masked) this.#mask.set(header.subarray(at, at + 4));
     if (length > this.#maxFrameSize) {
-      throw new ProtocolError(
+      throw this.#fail(
         `Cannot decode frame: payload is ${length} bytes, limit is ${this.#maxFrameSize}`,
         { closeCode: 1009 },
       );
@@ -460,14 +566,14 @@ export class FrameParser {
     if (!isControlOpcode(this.#opcode)) {
       const messageSize = (this.#opcode === OPCODE.Continuation ? this.#messageSize : 0) + length;
       if (messageSize > this.#maxMessageSize) {
-        throw new ProtocolError(
+        throw this.#fail(
           `Cannot decode message: it is over ${this.#maxMessageSize} bytes, the limit`,
           { closeCode: 1009 },
         );
       }
       const fragments = (this.#opcode === OPCODE.Continuation ? this.#fragments : 0) + 1;
       if (fragments > this.#maxFragments) {
-        throw new ProtocolError(
+        throw this.#fail(
           `Cannot decode message: it has over ${this.#maxFragments} fragments, the limit`,
           { closeCode: 1008 },
         );
@@ -477,6 +583,12 @@ export class FrameParser {
       this.#inMessage = !this.#fin;
     }
     this.#length = length;
+  }
+
+  /** Records a violation, so that the parser stays failed, and returns it to throw. */
+  #fail(message: string, options?: ProtocolErrorOptions): ProtocolError {
+    this.#failure = new ProtocolError(message, options);
+    return this.#failure;
   }
 
   #completeFrame(payload: Uint8Array): Frame {
@@ -489,11 +601,11 @@ function headerSizeOf(byte1: number): number {
   return 2 + (length7 === 126 ? 2 : length7 === 127 ? 8 : 0) + ((byte1 & 0x80) !== 0 ? 4 : 0);
 }
 
-function checkLimit(name: string, value: number | undefined): number | undefined {
+function checkLimit(name: string, value: number | undefined, minimum = 0): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
+  if (typeof value !== "number" || Number.isNaN(value) || value < minimum) {
     throw new RangeError(
-      `Cannot create parser: ${name} must be a non-negative number, got ${value}`,
+      `Cannot create parser: ${name} must be a number of at least ${minimum}, got ${value}`,
     );
   }
   return value;

@@ -58,7 +58,7 @@ export class FrameDecoderStream extends TransformStream<Uint8Array, Frame> {
     const parser = new FrameParser(options);
     super({
       transform(chunk, controller) {
-        for (const frame of parser.push(chunk)) controller.enqueue(frame);
+        parser.push(chunk, (frame) => controller.enqueue(frame));
       },
       flush() {
         if (parser.hasPartialFrame) {

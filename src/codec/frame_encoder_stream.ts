@@ -4,8 +4,7 @@
  * @module
  */
 
-import { encodeFrame, type Frame, frameHeaderSize, type Role, writeFrameHeader } from "./frame.ts";
-import { generateMaskKey } from "./mask.ts";
+import { checkFragmentSize, encodeFrameChunks, type Frame, type Role } from "./frame.ts";
 import { isControlOpcode, OPCODE } from "./opcode.ts";
 
 /** Options of {@linkcode FrameEncoderStream}. */
@@ -21,15 +20,12 @@ export interface FrameEncoderStreamOptions {
   fragmentSize?: number;
 }
 
-// Unmasked payloads from this size on are enqueued as their own chunk rather
-// than copied behind the header.
-const ZERO_COPY_MIN_PAYLOAD = 16 * 1024;
-
 /**
  * Transforms WebSocket frames into bytes: the smallest length form, masked
  * with a fresh random key per frame in the client role, and data frames split
  * into fragments of at most `fragmentSize` bytes. The frames' payloads are not
- * modified; a large unmasked payload is passed on as its own chunk, uncopied.
+ * modified; an unmasked payload of 16 KiB or more is passed on as its own
+ * chunk, uncopied, so it must not change until it has been written.
  *
  * @example Encoding a server's frames
  * ```ts
@@ -62,26 +58,27 @@ export class FrameEncoderStream extends TransformStream<Frame, Uint8Array> {
    * Constructs a new instance.
    *
    * @param options The role and the fragment size.
-   * @throws {RangeError} When `fragmentSize` is not a positive number.
+   * @throws {RangeError} When `fragmentSize` is not a whole number of at least 1.
    */
   constructor(options: FrameEncoderStreamOptions) {
     const masked = options.role === "client";
-    const fragmentSize = options.fragmentSize ?? Infinity;
-    if (!(fragmentSize >= 1)) {
-      throw new RangeError(
-        `Cannot create encoder: fragmentSize must be at least 1, got ${fragmentSize}`,
+    const fragmentSize = checkFragmentSize(options.fragmentSize, "encoder");
+    const emit = (frame: Frame, controller: TransformStreamDefaultController<Uint8Array>) =>
+      encodeFrameChunks(
+        frame,
+        masked,
+        (chunk) => controller.enqueue(chunk),
       );
-    }
     super({
       transform(frame, controller) {
         const length = frame.payload.length;
         if (length <= fragmentSize || isControlOpcode(frame.opcode)) {
-          writeFrame(frame, masked, controller);
+          emit(frame, controller);
           return;
         }
         for (let start = 0; start < length; start += fragmentSize) {
           const end = Math.min(start + fragmentSize, length);
-          writeFrame(
+          emit(
             {
               fin: frame.fin && end === length,
               opcode: start === 0 ? frame.opcode : OPCODE.Continuation,
@@ -90,27 +87,10 @@ export class FrameEncoderStream extends TransformStream<Frame, Uint8Array> {
               rsv2: start === 0 && frame.rsv2 === true,
               rsv3: start === 0 && frame.rsv3 === true,
             },
-            masked,
             controller,
           );
         }
       },
     });
   }
-}
-
-function writeFrame(
-  frame: Frame,
-  masked: boolean,
-  controller: TransformStreamDefaultController<Uint8Array>,
-): void {
-  const length = frame.payload.length;
-  if (masked || length < ZERO_COPY_MIN_PAYLOAD) {
-    controller.enqueue(encodeFrame(frame, { mask: masked ? generateMaskKey() : undefined }));
-    return;
-  }
-  const header = new Uint8Array(frameHeaderSize(length, false));
-  writeFrameHeader(header, 0, frame, undefined);
-  controller.enqueue(header);
-  controller.enqueue(frame.payload);
 }

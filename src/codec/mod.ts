@@ -6,25 +6,42 @@
  *
  * @example A client encodes, a server decodes
  * ```ts
- * import { encodeFrame, FrameParser, generateMaskKey, OPCODE } from "@seed/websocket/codec";
+ * import { encodeFrame, FrameParser, OPCODE } from "@seed/websocket/codec";
  * import assert from "node:assert/strict";
  *
  * const payload = new TextEncoder().encode("ping?");
- * const bytes = encodeFrame({ fin: true, opcode: OPCODE.Text, payload }, {
- *   mask: generateMaskKey(),
+ * const bytes = encodeFrame({ fin: true, opcode: OPCODE.Text, payload }, { mask: true });
+ * const texts: string[] = [];
+ * new FrameParser({ role: "server" }).push(bytes, (frame) => {
+ *   texts.push(new TextDecoder().decode(frame.payload));
  * });
- * const [frame] = new FrameParser({ role: "server" }).push(bytes);
- * assert.equal(new TextDecoder().decode(frame?.payload), "ping?");
+ * assert.deepEqual(texts, ["ping?"]);
  * ```
  *
  * @module
  */
 
-export * from "./opcode.ts";
-export * from "./close_code.ts";
-export * from "./mask.ts";
-export * from "./utf8.ts";
-export * from "./frame.ts";
-export * from "./frame_decoder_stream.ts";
-export * from "./frame_encoder_stream.ts";
+export { isControlOpcode, isKnownOpcode, OPCODE, type Opcode } from "./opcode.ts";
+export {
+  CLOSE_CODE,
+  type CloseCode,
+  type ClosePayload,
+  encodeClosePayload,
+  isValidCloseCode,
+  parseClosePayload,
+} from "./close_code.ts";
+export { applyMask, generateMaskKey } from "./mask.ts";
+export { decodeUtf8, Utf8StreamDecoder } from "./utf8.ts";
+export {
+  encodeFrame,
+  encodeFrameChunks,
+  type EncodeFrameOptions,
+  type Frame,
+  type FrameMask,
+  FrameParser,
+  type FrameParserOptions,
+  type Role,
+} from "./frame.ts";
+export { FrameDecoderStream, type FrameDecoderStreamOptions } from "./frame_decoder_stream.ts";
+export { FrameEncoderStream, type FrameEncoderStreamOptions } from "./frame_encoder_stream.ts";
 export { ProtocolError } from "../errors.ts";

@@ -52,7 +52,7 @@ export type Opcode = typeof OPCODE[keyof typeof OPCODE];
  * ```
  */
 export function isKnownOpcode(opcode: number): opcode is Opcode {
-  return opcode <= 0x2 || (opcode >= 0x8 && opcode <= 0xa);
+  return (opcode >= 0 && opcode <= 0x2) || (opcode >= 0x8 && opcode <= 0xa);
 }
 
 /**

@@ -10,19 +10,21 @@
 
 import {
   CLOSE_CODE,
+  type ClosePayload,
   encodeClosePayload,
   isValidCloseCode,
   MAX_CLOSE_REASON_BYTES,
   parseClosePayload,
 } from "../codec/close_code.ts";
 import {
-  encodeFrame,
+  checkFragmentSize,
+  DEFAULT_MAX_MESSAGE_SIZE,
+  encodeFrameChunks,
   type Frame,
   FrameParser,
   type FrameParserOptions,
   MAX_CONTROL_PAYLOAD,
 } from "../codec/frame.ts";
-import { generateMaskKey } from "../codec/mask.ts";
 import { OPCODE } from "../codec/opcode.ts";
 import { decodeUtf8, Utf8StreamDecoder } from "../codec/utf8.ts";
 import { ConnectionClosedError, ProtocolError } from "../errors.ts";
@@ -46,11 +48,15 @@ export interface CloseInfo {
 
 /** Where a {@linkcode Connection} sends its output. Every callback is called synchronously. */
 export interface ConnectionHandler {
-  /** Bytes to write to the transport, in order. Must not throw. */
+  /**
+   * Bytes to write to the transport, in order. Must not throw. In the server
+   * role a binary message of 16 KiB or more is passed on uncopied: the bytes
+   * given to {@linkcode Connection.send} must not change until written.
+   */
   write(bytes: Uint8Array): void;
   /** A complete message arrived. A binary message may be a view into received bytes. */
   message(data: Message): void;
-  /** A ping arrived; the pong has already been written. */
+  /** A ping arrived; its pong has been written, unless we had already sent a close frame. */
   ping?(payload: Uint8Array): void;
   /** A pong arrived. */
   pong?(payload: Uint8Array): void;
@@ -78,6 +84,8 @@ export interface ConnectionOptions extends FrameParserOptions {
 export type ConnectionState = "open" | "closing" | "closed";
 
 const EMPTY = new Uint8Array(0);
+// The first buffer of a fragmented binary message, so small fragments do not regrow it each time.
+const MIN_BUFFER = 4096;
 const textEncoder = new TextEncoder();
 
 /**
@@ -103,8 +111,9 @@ const textEncoder = new TextEncoder();
  * const mask = new Uint8Array([1, 2, 3, 4]);
  * server.receive(encodeFrame({ fin: true, opcode: OPCODE.Text, payload }, { mask }));
  *
- * const [echo] = new FrameParser({ role: "client" }).push(written[0]!);
- * assert.equal(new TextDecoder().decode(echo?.payload), "hi");
+ * new FrameParser({ role: "client" }).push(written[0]!, (echo) => {
+ *   assert.equal(new TextDecoder().decode(echo.payload), "hi");
+ * });
  * ```
  *
  * @example A protocol violation closes with 1002
@@ -125,11 +134,14 @@ const textEncoder = new TextEncoder();
  */
 export class Connection {
   readonly #handler: ConnectionHandler;
+  readonly #write: (bytes: Uint8Array) => void;
   readonly #parser: FrameParser;
   readonly #masked: boolean;
   readonly #fragmentSize: number;
+  readonly #maxMessageSize: number;
   #state: ConnectionState = "open";
-  #closeSent = false;
+  // The close frame we sent, once we have.
+  #closeSent: ClosePayload | undefined;
   #closeInfo: CloseInfo | undefined;
   // The fragmented message being reassembled: text is decoded as it arrives,
   // binary gathered into a buffer that grows by doubling.
@@ -149,13 +161,10 @@ export class Connection {
   constructor(options: ConnectionOptions, handler: ConnectionHandler) {
     this.#parser = new FrameParser(options);
     this.#handler = handler;
+    this.#write = (bytes) => handler.write(bytes);
     this.#masked = options.role === "client";
-    this.#fragmentSize = options.fragmentSize ?? Infinity;
-    if (!(this.#fragmentSize >= 1)) {
-      throw new RangeError(
-        `Cannot create connection: fragmentSize must be at least 1, got ${this.#fragmentSize}`,
-      );
-    }
+    this.#fragmentSize = checkFragmentSize(options.fragmentSize, "connection");
+    this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
   }
 
   /** `"open"`, `"closing"` once we sent a close frame, `"closed"` once the connection ended. */
@@ -177,11 +186,7 @@ export class Connection {
   receive(bytes: Uint8Array): void {
     if (this.#state === "closed") return;
     try {
-      for (const frame of this.#parser.push(bytes)) {
-        this.#receiveFrame(frame);
-        // A close frame or a failure ends the connection: ignore what follows.
-        if (this.#closeInfo !== undefined) return;
-      }
+      this.#parser.push(bytes, this.#onFrame);
     } catch (error) {
       this.fail(error);
     }
@@ -241,9 +246,10 @@ export class Connection {
    */
   close(code?: number, reason = ""): void {
     const payload = encodeClosePayload(code, reason);
-    if (this.#closeSent || this.#state === "closed") return;
-    this.#writeClose(payload);
+    if (this.#closeSent !== undefined || this.#state === "closed") return;
+    // Closing before the write: a peer wired in memory may answer inside it.
     this.#state = "closing";
+    this.#writeClose(payload, { code: code ?? CLOSE_CODE.NoStatusReceived, reason });
   }
 
   /**
@@ -260,11 +266,16 @@ export class Connection {
     if (this.#state === "closed") return;
     const code = error instanceof ProtocolError ? error.closeCode : CLOSE_CODE.InternalError;
     const reason = error instanceof ProtocolError ? fitCloseReason(error.message) : "";
-    if (!this.#closeSent && isValidCloseCode(code)) {
-      this.#writeClose(encodeClosePayload(code, reason));
+    if (this.#closeSent === undefined && isValidCloseCode(code)) {
+      this.#writeClose(encodeClosePayload(code, reason), { code, reason });
     }
     this.#end({ code, reason, wasClean: false }, error);
   }
+
+  readonly #onFrame = (frame: Frame): void => {
+    // A close frame or a failure ended the connection: ignore what follows it.
+    if (this.#closeInfo === undefined) this.#receiveFrame(frame);
+  };
 
   #receiveFrame(frame: Frame): void {
     switch (frame.opcode) {
@@ -287,7 +298,7 @@ export class Connection {
         return;
       case OPCODE.Ping:
         // After our close frame nothing more may be sent but its answer.
-        if (!this.#closeSent) this.#writeFrame(OPCODE.Pong, frame.payload, true);
+        if (this.#closeSent === undefined) this.#writeFrame(OPCODE.Pong, frame.payload, true);
         this.#handler.ping?.(frame.payload);
         return;
       case OPCODE.Pong:
@@ -306,8 +317,10 @@ export class Connection {
     }
     const needed = this.#binaryLength + payload.length;
     if (needed > this.#binary.length) {
-      // The parser caps the message size, so growth is bounded by the limit.
-      const grown = new Uint8Array(Math.max(needed, this.#binary.length * 2));
+      // Doubling keeps appends linear; the parser has already checked that
+      // `needed` is within the limit, and growth never goes past it.
+      const capacity = Math.max(needed, Math.min(this.#binary.length * 2, this.#maxMessageSize));
+      const grown = new Uint8Array(Math.max(capacity, Math.min(MIN_BUFFER, this.#maxMessageSize)));
       grown.set(this.#binary.subarray(0, this.#binaryLength));
       this.#binary = grown;
     }
@@ -330,22 +343,24 @@ export class Connection {
 
   #receiveClose(payload: Uint8Array): void {
     const { code, reason } = parseClosePayload(payload);
-    if (!this.#closeSent) {
+    if (this.#closeSent === undefined) {
       // RFC 6455 §5.5.1: answer with a close frame, echoing the code.
       this.#writeClose(
         code === CLOSE_CODE.NoStatusReceived ? EMPTY : encodeClosePayload(code),
+        { code, reason: "" },
       );
     }
     this.#end({ code, reason, wasClean: true });
   }
 
   #checkOpen(what: string): void {
-    if (this.#closeSent || this.#state === "closed") {
-      const info = this.#closeInfo;
+    if (this.#closeSent !== undefined || this.#closeInfo !== undefined) {
+      // Ended: how it ended. Closing: the close frame we sent.
+      const { code, reason } = this.#closeInfo ?? this.#closeSent!;
       throw new ConnectionClosedError(`Cannot ${what}: connection is ${this.#state}`, {
-        closeCode: info?.code ?? CLOSE_CODE.NoStatusReceived,
-        reason: info?.reason ?? "",
-        wasClean: info?.wasClean ?? false,
+        closeCode: code,
+        reason,
+        wasClean: this.#closeInfo?.wasClean ?? false,
       });
     }
   }
@@ -376,14 +391,13 @@ export class Connection {
     }
   }
 
-  #writeClose(payload: Uint8Array): void {
-    this.#closeSent = true;
+  #writeClose(payload: Uint8Array, sent: ClosePayload): void {
+    this.#closeSent = sent;
     this.#writeFrame(OPCODE.Close, payload, true);
   }
 
   #writeFrame(opcode: number, payload: Uint8Array, fin: boolean): void {
-    const mask = this.#masked ? generateMaskKey() : undefined;
-    this.#handler.write(encodeFrame({ fin, opcode, payload }, { mask }));
+    encodeFrameChunks({ fin, opcode, payload }, this.#masked, this.#write);
   }
 
   #end(info: CloseInfo, error?: unknown): void {
