@@ -1,0 +1,52 @@
+/**
+ * The whole check, as `npm test` and `deno task ok` run it: format, lint,
+ * type check, `deno doc --lint`, `deno publish --dry-run`, the tests with
+ * every JSDoc and README example under Deno, then the tests under Bun. Each
+ * step runs even when an earlier one failed; the last line counts them.
+ *
+ *     deno run --allow-run --allow-read --allow-env scripts/test.ts
+ *
+ * @module
+ */
+
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const bin = (name: string) =>
+  fileURLToPath(new URL(`../node_modules/.bin/${name}`, import.meta.url));
+const deno = bin("deno");
+const bun = bin("bun");
+
+const DOCUMENTED_ENTRY_POINTS = ["mod.ts", "src/codec/mod.ts"];
+const TYPED_SOURCES = ["mod.ts", "src/", "tests/", "bench/", "examples/", "scripts/"];
+
+const steps: [name: string, command: string, args: string[]][] = [
+  ["format", deno, ["fmt", "--check"]],
+  ["lint", deno, ["lint"]],
+  ["type check", deno, ["check", ...TYPED_SOURCES]],
+  ["documentation", deno, ["doc", "--lint", ...DOCUMENTED_ENTRY_POINTS]],
+  ["publish dry run", deno, ["publish", "--dry-run", "--allow-dirty"]],
+  ["tests and examples under Deno", deno, [
+    "test",
+    "--doc",
+    "mod.ts",
+    "src/",
+    "tests/",
+    "README.md",
+  ]],
+  ["tests under Bun", bun, ["test", "./tests/"]],
+];
+
+const failed: string[] = [];
+for (const [name, command, args] of steps) {
+  console.log(`\n=== ${name}`);
+  const { status, error } = spawnSync(command, args, { cwd: root, stdio: "inherit" });
+  if (error !== undefined || status !== 0) {
+    failed.push(name);
+    console.log(`=== ${name}: failed${error ? ` (${error.message})` : ""}`);
+  }
+}
+console.log(`\nfailed: ${failed.length === 0 ? "none" : failed.join(", ")}`);
+console.log(`checks: ${steps.length - failed.length} passed, ${failed.length} failed`);
+process.exitCode = failed.length === 0 ? 0 : 1;
