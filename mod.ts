@@ -2,9 +2,12 @@
  * @seed/websocket: a WebSocket (RFC 6455) client and server library for
  * Deno, Bun and Node, built on WebStreams.
  *
- * This entry point re-exports the runtime-neutral core: the sans-I/O
- * {@linkcode Connection} (bytes in, bytes and messages out), the error
- * classes, and, through `@seed/websocket/codec`, the frame codec.
+ * This entry point re-exports the runtime-neutral core:
+ * {@linkcode fromByteStreams}, which runs a connection over any pair of byte
+ * streams as a {@linkcode Channel} (readable and writable of messages,
+ * `closed`, `close()`, `ping()`); the sans-I/O {@linkcode Connection} under
+ * it (bytes in, bytes and messages out); and the error classes. The frame
+ * codec is in `@seed/websocket/codec`.
  *
  * @example A client and a server connection talking through memory
  * ```ts
@@ -33,3 +36,10 @@
 
 export * from "./src/errors.ts";
 export * from "./src/protocol/connection.ts";
+export {
+  type ByteStreams,
+  type Channel,
+  type ChannelOptions,
+  fromByteStreams,
+  type MessageInput,
+} from "./src/protocol/channel.ts";

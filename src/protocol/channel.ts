@@ -1,0 +1,378 @@
+/**
+ * {@linkcode fromByteStreams}: a WebSocket connection over any pair of byte
+ * streams, as one {@linkcode Channel}, the object every transport and runtime
+ * adapter hands out. It is runtime-neutral: adapters open sockets and pass
+ * their streams here.
+ *
+ * @module
+ */
+
+import { CLOSE_CODE } from "../codec/close_code.ts";
+import type { Role } from "../codec/frame.ts";
+import { ConnectionClosedError } from "../errors.ts";
+import { type CloseInfo, Connection, type ConnectionOptions, type Message } from "./connection.ts";
+
+/** The two directions of a transport, such as a TCP connection's streams. */
+export interface ByteStreams {
+  /** The bytes received. */
+  readable: ReadableStream<Uint8Array>;
+  /** The bytes to send. */
+  writable: WritableStream<Uint8Array>;
+}
+
+/** Options of {@linkcode fromByteStreams}. */
+export interface ChannelOptions extends ConnectionOptions {
+  /** The side this end plays: a client masks its frames. */
+  role: Role;
+  /**
+   * The subprotocol the opening handshake agreed on.
+   *
+   * @default {""}
+   */
+  protocol?: string;
+  /**
+   * The extensions the opening handshake agreed on.
+   *
+   * @default {""}
+   */
+  extensions?: string;
+  /**
+   * How long to wait, in milliseconds, for the peer to answer our close
+   * frame, and then for a server to close the transport, before the
+   * connection is cut off (reported as 1006).
+   *
+   * @default {5000}
+   */
+  closeTimeout?: number;
+  /**
+   * How many bytes of received messages may wait in `readable` before the
+   * transport is no longer read, so that a consumer that stops reading stops
+   * the peer too.
+   *
+   * @default {1048576}
+   */
+  readableHighWaterMark?: number;
+}
+
+/** A value `writable` accepts: text, or bytes in any binary form. */
+export type MessageInput = string | ArrayBuffer | ArrayBufferView;
+
+/**
+ * One open WebSocket connection, streams first: read messages from
+ * `readable`, write them to `writable`, and `closed` tells how it ended.
+ */
+export interface Channel {
+  /** The messages received: a string for text, a `Uint8Array` for binary. */
+  readonly readable: ReadableStream<Message>;
+  /**
+   * Sends messages: a string as text, bytes as binary. A write resolves once
+   * its bytes were handed to the transport, so `writer.ready` waits while the
+   * transport cannot take more.
+   */
+  readonly writable: WritableStream<MessageInput>;
+  /** The subprotocol agreed on, or `""`. */
+  readonly protocol: string;
+  /** The extensions agreed on, or `""`. */
+  readonly extensions: string;
+  /** Resolves once the connection and its transport are closed; never rejects. */
+  readonly closed: Promise<CloseInfo>;
+  /**
+   * Starts the closing handshake. Does nothing once it has started.
+   *
+   * @param code The close code; omit it to send a close frame without one.
+   * @param reason The close reason, at most 123 bytes of UTF-8.
+   * @throws {RangeError} When the code may not be sent or the reason is too long.
+   */
+  close(code?: number, reason?: string): void;
+  /**
+   * Sends a ping.
+   *
+   * @param payload At most 125 bytes; a unique one is made when omitted.
+   * @returns The round-trip time in milliseconds, once the matching pong arrives.
+   * @throws {RangeError} When the payload is over 125 bytes.
+   */
+  ping(payload?: Uint8Array): Promise<number>;
+}
+
+const DEFAULT_CLOSE_TIMEOUT = 5000;
+const DEFAULT_READABLE_HIGH_WATER_MARK = 1024 * 1024;
+
+interface PendingPing {
+  payload: Uint8Array;
+  sent: number;
+  resolve(roundTrip: number): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Runs the WebSocket protocol over a transport whose opening handshake is
+ * done, and returns the connection as a {@linkcode Channel}.
+ *
+ * Backpressure holds both ways: the transport is read only while fewer than
+ * `readableHighWaterMark` bytes of messages wait in `readable`, and writes
+ * resolve as the transport accepts them. Pings are answered while the
+ * transport is being read. When the connection ends, the server closes the
+ * transport at once; a client waits up to `closeTimeout` for the server to
+ * close it first (RFC 6455 §7.1.1).
+ *
+ * @param transport The transport's byte streams; the channel takes them over.
+ * @param options The role, the handshake's results, limits and timeouts.
+ * @returns The connection.
+ * @throws {RangeError} When an option is out of range.
+ *
+ * @example Two channels talking through memory
+ * ```ts
+ * import { fromByteStreams } from "@seed/websocket";
+ * import assert from "node:assert/strict";
+ *
+ * const toServer = new TransformStream<Uint8Array, Uint8Array>();
+ * const toClient = new TransformStream<Uint8Array, Uint8Array>();
+ * const client = fromByteStreams(
+ *   { readable: toClient.readable, writable: toServer.writable },
+ *   { role: "client" },
+ * );
+ * const server = fromByteStreams(
+ *   { readable: toServer.readable, writable: toClient.writable },
+ *   { role: "server" },
+ * );
+ *
+ * // The server echoes every message
+ * server.readable.pipeTo(server.writable);
+ *
+ * const writer = client.writable.getWriter();
+ * await writer.write("hello");
+ * const reader = client.readable.getReader();
+ * assert.deepEqual(await reader.read(), { value: "hello", done: false });
+ *
+ * client.close(1000, "done");
+ * assert.deepEqual(await client.closed, { code: 1000, reason: "", wasClean: true });
+ * ```
+ */
+export function fromByteStreams(transport: ByteStreams, options: ChannelOptions): Channel {
+  return new ByteStreamChannel(transport, options);
+}
+
+class ByteStreamChannel implements Channel {
+  readonly readable: ReadableStream<Message>;
+  readonly writable: WritableStream<MessageInput>;
+  readonly protocol: string;
+  readonly extensions: string;
+  readonly closed: Promise<CloseInfo>;
+
+  readonly #role: Role;
+  readonly #closeTimeout: number;
+  readonly #connection: Connection;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #readableController!: ReadableStreamDefaultController<Message>;
+  #readableOpen = true;
+  #reading: Promise<void> | undefined;
+  #draining = false;
+  #transportEnded = false;
+  #finished = false;
+  #lastWrite: Promise<void> = Promise.resolve();
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #resolveClosed!: (info: CloseInfo) => void;
+  #pings: PendingPing[] = [];
+  #pingCount = 0;
+
+  constructor(transport: ByteStreams, options: ChannelOptions) {
+    this.#role = options.role;
+    this.protocol = options.protocol ?? "";
+    this.extensions = options.extensions ?? "";
+    this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+    if (!(this.#closeTimeout >= 0)) {
+      throw new RangeError(
+        `Cannot create channel: closeTimeout must be at least 0, got ${this.#closeTimeout}`,
+      );
+    }
+    const highWaterMark = options.readableHighWaterMark ?? DEFAULT_READABLE_HIGH_WATER_MARK;
+    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    this.#reader = transport.readable.getReader();
+    this.#writer = transport.writable.getWriter();
+    this.#connection = new Connection(options, {
+      write: (bytes) => this.#write(bytes),
+      message: (data) => {
+        if (this.#readableOpen) this.#readableController.enqueue(data);
+      },
+      pong: (payload) => this.#settlePings(payload),
+      end: (info) => this.#end(info),
+    });
+    this.readable = new ReadableStream<Message>({
+      start: (controller) => {
+        this.#readableController = controller;
+      },
+      pull: (controller) => this.#fill(controller),
+      cancel: () => {
+        this.#readableOpen = false;
+        this.close(CLOSE_CODE.NormalClosure);
+      },
+    }, { highWaterMark, size: messageSize });
+    this.writable = new WritableStream<MessageInput>({
+      write: (message) => {
+        this.#connection.send(toMessage(message));
+        return this.#lastWrite;
+      },
+      close: async () => {
+        this.close(CLOSE_CODE.NormalClosure);
+        await this.closed;
+      },
+      abort: () => this.close(CLOSE_CODE.NormalClosure),
+    });
+  }
+
+  close(code?: number, reason?: string): void {
+    this.#connection.close(code, reason);
+    if (this.#connection.state !== "closing") return;
+    // The peer's answer has to be read whether or not anyone reads messages.
+    this.#startCloseTimer();
+    this.#drain();
+  }
+
+  ping(payload?: Uint8Array): Promise<number> {
+    const data = payload ?? uniquePingPayload(++this.#pingCount);
+    return new Promise((resolve, reject) => {
+      this.#connection.ping(data);
+      this.#pings.push({ payload: data.slice(), sent: performance.now(), resolve, reject });
+    });
+  }
+
+  /**
+   * Reads the transport while `readable` has room. A stream pulls again only
+   * after something was enqueued, and a chunk may hold no message (a ping,
+   * half a frame): stopping there would leave pings unanswered.
+   */
+  async #fill(controller: ReadableStreamDefaultController<Message>): Promise<void> {
+    while (this.#readableOpen && !this.#transportEnded && (controller.desiredSize ?? 0) > 0) {
+      await this.#readOnce();
+    }
+  }
+
+  /** Reads one chunk from the transport and feeds it to the connection. */
+  #readOnce(): Promise<void> {
+    this.#reading ??= this.#read().finally(() => this.#reading = undefined);
+    return this.#reading;
+  }
+
+  async #read(): Promise<void> {
+    if (this.#transportEnded) return;
+    let result: ReadableStreamReadResult<Uint8Array>;
+    try {
+      result = await this.#reader.read();
+    } catch {
+      result = { done: true };
+    }
+    if (result.done) {
+      this.#transportEnded = true;
+      this.#connection.receiveEnd();
+      this.#finish();
+      return;
+    }
+    this.#connection.receive(result.value);
+  }
+
+  /** Keeps reading until the transport ends, so that a close frame or FIN is seen. */
+  #drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    (async () => {
+      while (!this.#transportEnded) await this.#readOnce();
+    })();
+  }
+
+  #write(bytes: Uint8Array): void {
+    const written = this.#writer.write(bytes);
+    // A failed write is the transport failing: nothing more can be exchanged.
+    written.catch(() => this.#abortTransport());
+    this.#lastWrite = written;
+  }
+
+  /** Bounds the closing handshake and the shutdown of the transport by one deadline. */
+  #startCloseTimer(): void {
+    if (this.#closeTimer !== undefined || this.#finished) return;
+    this.#closeTimer = setTimeout(() => this.#abortTransport(), this.#closeTimeout);
+  }
+
+  /** The connection is over at the protocol level: settle everything, then close the transport. */
+  #end(info: CloseInfo): void {
+    const error = new ConnectionClosedError("Cannot receive pong: connection closed", {
+      closeCode: info.code,
+      reason: info.reason,
+      wasClean: info.wasClean,
+    });
+    for (const ping of this.#pings.splice(0)) ping.reject(error);
+    if (this.#readableOpen) {
+      this.#readableOpen = false;
+      if (info.wasClean) this.#readableController.close();
+      else this.#readableController.error(error);
+    }
+    this.#startCloseTimer();
+    this.#shutDown();
+  }
+
+  async #shutDown(): Promise<void> {
+    // Flush what was written, our close frame last, then half-close.
+    await this.#writer.close().catch(() => {});
+    if (this.#role === "server" || this.#transportEnded) {
+      this.#abortTransport();
+    } else {
+      // RFC 6455 §7.1.1: the server closes the TCP connection first.
+      this.#drain();
+    }
+  }
+
+  /** Ends the transport now, in both directions; ends the connection with 1006 if it had not ended. */
+  #abortTransport(): void {
+    if (!this.#transportEnded) {
+      this.#transportEnded = true;
+      this.#reader.cancel().catch(() => {});
+    }
+    this.#writer.abort().catch(() => {});
+    this.#connection.receiveEnd();
+    this.#finish();
+  }
+
+  /** Resolves `closed` once both the connection and the transport have ended. */
+  #finish(): void {
+    const info = this.#connection.closeInfo;
+    if (this.#finished || info === undefined || !this.#transportEnded) return;
+    this.#finished = true;
+    clearTimeout(this.#closeTimer);
+    this.#resolveClosed(info);
+  }
+
+  #settlePings(payload: Uint8Array): void {
+    const index = this.#pings.findIndex((ping) => equalBytes(ping.payload, payload));
+    if (index < 0) return;
+    // A pong acknowledges its ping and every ping sent before it.
+    const now = performance.now();
+    for (const ping of this.#pings.splice(0, index + 1)) ping.resolve(now - ping.sent);
+  }
+}
+
+function messageSize(message: Message): number {
+  return typeof message === "string" ? message.length : message.byteLength;
+}
+
+function toMessage(message: MessageInput): Message {
+  if (typeof message === "string" || message instanceof Uint8Array) return message;
+  if (message instanceof ArrayBuffer) return new Uint8Array(message);
+  if (ArrayBuffer.isView(message)) {
+    return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
+  }
+  throw new TypeError(
+    `Cannot send message: expected a string, an ArrayBuffer or a view, got ${typeof message}`,
+  );
+}
+
+function uniquePingPayload(count: number): Uint8Array {
+  const payload = new Uint8Array(4);
+  new DataView(payload.buffer).setUint32(0, count);
+  return payload;
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,220 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { type Channel, type ChannelOptions, fromByteStreams } from "../../mod.ts";
+import { encodeFrame, type Frame, FrameParser, OPCODE } from "../../src/codec/mod.ts";
+import { ConnectionClosedError } from "../../src/errors.ts";
+
+/** A client and a server channel joined by two in-memory byte pipes. */
+function pair(
+  clientOptions: Partial<ChannelOptions> = {},
+  serverOptions: Partial<ChannelOptions> = {},
+): { client: Channel; server: Channel } {
+  const toServer = new TransformStream<Uint8Array, Uint8Array>();
+  const toClient = new TransformStream<Uint8Array, Uint8Array>();
+  const client = fromByteStreams(
+    { readable: toClient.readable, writable: toServer.writable },
+    { role: "client", ...clientOptions },
+  );
+  const server = fromByteStreams(
+    { readable: toServer.readable, writable: toClient.writable },
+    { role: "server", ...serverOptions },
+  );
+  return { client, server };
+}
+
+/** A server channel whose peer is driven by hand: raw frames in, written frames decoded. */
+function rawPeer(options: Partial<ChannelOptions> = {}) {
+  const toServer = new TransformStream<Uint8Array, Uint8Array>();
+  const frames: Frame[] = [];
+  const parser = new FrameParser({ role: "client" });
+  let reads = 0;
+  const server = fromByteStreams({
+    readable: toServer.readable.pipeThrough(
+      new TransformStream({
+        transform(chunk, controller) {
+          reads++;
+          controller.enqueue(chunk);
+        },
+      }),
+    ),
+    writable: new WritableStream({
+      write: (bytes) => parser.push(bytes, (frame) => frames.push(frame)),
+    }),
+  }, { role: "server", ...options });
+  const peer = toServer.writable.getWriter();
+  const send = (frame: Frame) => peer.write(encodeFrame(frame, { mask: true }));
+  return { server, frames, peer, send, reads: () => reads };
+}
+
+const text = (s: string): Frame => ({
+  fin: true,
+  opcode: OPCODE.Text,
+  payload: new TextEncoder().encode(s),
+});
+const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+test("fromByteStreams carries text and binary both ways and closes cleanly", async () => {
+  const { client, server } = pair();
+  const serverWriter = server.writable.getWriter();
+  const clientWriter = client.writable.getWriter();
+  await clientWriter.write("from client");
+  await clientWriter.write(new Uint8Array([1, 2, 3]));
+  await serverWriter.write("from server");
+  const serverReader = server.readable.getReader();
+  assert.deepEqual(await serverReader.read(), { value: "from client", done: false });
+  assert.deepEqual(await serverReader.read(), { value: new Uint8Array([1, 2, 3]), done: false });
+  const clientReader = client.readable.getReader();
+  assert.deepEqual(await clientReader.read(), { value: "from server", done: false });
+
+  server.close(4000, "bye");
+  assert.deepEqual(await client.closed, { code: 4000, reason: "bye", wasClean: true });
+  assert.deepEqual(await server.closed, { code: 4000, reason: "", wasClean: true });
+  assert.deepEqual(await clientReader.read(), { value: undefined, done: true });
+  assert.deepEqual(await serverReader.read(), { value: undefined, done: true });
+});
+
+test("fromByteStreams writable accepts an ArrayBuffer and any view, and refuses other values", async () => {
+  const { client, server } = pair();
+  const writer = client.writable.getWriter();
+  await writer.write(new Uint16Array([0x0201]).buffer);
+  await writer.write(new DataView(new Uint8Array([9, 8, 7]).buffer, 1, 2));
+  const reader = server.readable.getReader();
+  assert.deepEqual((await reader.read()).value, new Uint8Array([0x01, 0x02]));
+  assert.deepEqual((await reader.read()).value, new Uint8Array([8, 7]));
+  await assert.rejects(writer.write(42 as unknown as string), TypeError);
+});
+
+test("fromByteStreams writes after close reject with ConnectionClosedError", async () => {
+  const { client } = pair();
+  client.close(1000);
+  await assert.rejects(
+    client.writable.getWriter().write("late"),
+    (error) => error instanceof ConnectionClosedError && error.closeCode === 1000,
+  );
+});
+
+test("fromByteStreams answers pings and ping() resolves with the round-trip time", async () => {
+  const { client, server } = pair();
+  const roundTrip = await client.ping(new Uint8Array([7]));
+  assert.equal(typeof roundTrip, "number");
+  assert.ok(roundTrip >= 0);
+  // A ping with no payload gets a unique one; several in flight all resolve.
+  const times = await Promise.all([server.ping(), server.ping(), server.ping()]);
+  assert.equal(times.length, 3);
+  client.close(1000);
+  await server.closed;
+});
+
+test("fromByteStreams rejects pending pings with ConnectionClosedError when the connection ends", async () => {
+  const { server, peer } = rawPeer();
+  const pending = server.ping(new Uint8Array([1]));
+  await peer.close(); // the transport ends without a pong
+  await assert.rejects(
+    pending,
+    (error) => error instanceof ConnectionClosedError && error.closeCode === 1006,
+  );
+  assert.deepEqual(await server.closed, { code: 1006, reason: "", wasClean: false });
+});
+
+test("fromByteStreams reports 1006 and errors readable when the transport ends mid-stream", async () => {
+  const { server, peer, send } = rawPeer();
+  await send(text("one"));
+  await peer.close();
+  const reader = server.readable.getReader();
+  assert.deepEqual(await reader.read(), { value: "one", done: false });
+  await assert.rejects(
+    reader.read(),
+    (error) => error instanceof ConnectionClosedError && error.closeCode === 1006,
+  );
+  assert.deepEqual(await server.closed, { code: 1006, reason: "", wasClean: false });
+});
+
+test("fromByteStreams fails with 1002 on a protocol violation and writes the close frame", async () => {
+  const { server, frames, send } = rawPeer();
+  await send({ fin: true, opcode: 0x3, payload: new Uint8Array() });
+  const info = await server.closed;
+  assert.equal(info.code, 1002);
+  assert.equal(info.wasClean, false);
+  const close = frames.at(-1);
+  assert.equal(close?.opcode, OPCODE.Close);
+  assert.equal((close!.payload[0]! << 8) | close!.payload[1]!, 1002);
+});
+
+test("fromByteStreams cuts the connection off with 1006 when the peer never answers a close", async () => {
+  const { server, frames } = rawPeer({ closeTimeout: 30 });
+  const started = performance.now();
+  server.close(1000, "going");
+  assert.deepEqual(await server.closed, { code: 1006, reason: "", wasClean: false });
+  assert.ok(performance.now() - started >= 25);
+  assert.equal(frames.at(-1)?.opcode, OPCODE.Close);
+});
+
+test("fromByteStreams stops reading the transport while readable is full", async () => {
+  const { server, send, reads } = rawPeer({ readableHighWaterMark: 4096 });
+  const payload = new Uint8Array(1024);
+  const writes: Promise<void>[] = [];
+  for (let i = 0; i < 64; i++) {
+    writes.push(send({ fin: true, opcode: OPCODE.Binary, payload }));
+  }
+  for (let i = 0; i < 20; i++) await tick();
+  // Messages wait in readable up to its high-water mark, then reading stops.
+  const readBeforeConsuming = reads();
+  assert.ok(readBeforeConsuming >= 4 && readBeforeConsuming <= 6, `read ${readBeforeConsuming}`);
+  const reader = server.readable.getReader();
+  for (let i = 0; i < 64; i++) assert.equal((await reader.read()).value?.length, 1024);
+  assert.equal(reads(), 64);
+  await Promise.all(writes);
+});
+
+test("fromByteStreams makes writes wait while the transport cannot take more", async () => {
+  let release!: () => void;
+  const blocked = new Promise<void>((resolve) => release = resolve);
+  let written = 0;
+  const channel = fromByteStreams({
+    readable: new ReadableStream(),
+    writable: new WritableStream({
+      async write() {
+        written++;
+        await blocked;
+      },
+    }, { highWaterMark: 1 }),
+  }, { role: "server" });
+  const writer = channel.writable.getWriter();
+  const first = writer.write("one");
+  let firstDone = false;
+  first.then(() => firstDone = true);
+  await tick();
+  assert.equal(firstDone, false, "the write resolved before the transport took it");
+  assert.ok((writer.desiredSize ?? 0) <= 0, "writer.ready should wait");
+  release();
+  await first;
+  await writer.write("two");
+  assert.equal(written, 2);
+});
+
+test("fromByteStreams cancelling readable starts the closing handshake with 1000", async () => {
+  const { server, frames } = rawPeer({ closeTimeout: 30 });
+  await server.readable.cancel();
+  await server.closed;
+  const close = frames.at(-1);
+  assert.equal(close?.opcode, OPCODE.Close);
+  assert.equal((close!.payload[0]! << 8) | close!.payload[1]!, 1000);
+});
+
+test("fromByteStreams closes the writable side by sending close 1000 and waiting for closed", async () => {
+  const { client, server } = pair();
+  await client.writable.close();
+  assert.deepEqual(await client.closed, { code: 1000, reason: "", wasClean: true });
+  assert.equal((await server.closed).code, 1000);
+});
+
+test("fromByteStreams exposes the handshake's protocol and extensions", () => {
+  const { client, server } = pair({ protocol: "chat" }, { protocol: "chat", extensions: "x" });
+  assert.equal(client.protocol, "chat");
+  assert.equal(client.extensions, "");
+  assert.equal(server.extensions, "x");
+});
+
+test("fromByteStreams rejects a negative closeTimeout", () => {
+  assert.throws(() => pair({ closeTimeout: -1 }), RangeError);
+});
