@@ -2,7 +2,8 @@
  * The error classes a connection can raise. Peer misbehaviour surfaces only as
  * {@linkcode ProtocolError}, whose `closeCode` is the close code sent to the
  * peer; writes after the connection has closed reject with
- * {@linkcode ConnectionClosedError}.
+ * {@linkcode ConnectionClosedError}. A failed opening handshake raises
+ * {@linkcode HandshakeError}, whose `status` is the HTTP status to answer with.
  *
  * @module
  */
@@ -105,5 +106,115 @@ export class ConnectionClosedError extends Error {
     this.closeCode = options.closeCode;
     this.reason = options.reason ?? "";
     this.wasClean = options.wasClean ?? false;
+  }
+}
+
+/** Options of {@linkcode HandshakeError}. */
+export interface HandshakeErrorOptions extends ErrorOptions {
+  /**
+   * The HTTP status of the failure, 100 to 599.
+   *
+   * @default {400}
+   */
+  status?: number;
+  /**
+   * Headers the rejection response carries besides its body's, such as
+   * `Sec-WebSocket-Version: 13` with a 426.
+   *
+   * @default {{}}
+   */
+  headers?: HeadersInit;
+}
+
+/**
+ * The opening handshake (RFC 6455 §4) failed. On the server side
+ * {@linkcode HandshakeError.status} is the status to refuse the request with
+ * (400 for a malformed request, 426 for a missing upgrade or an unsupported
+ * version, 431 for a head over the limits) and
+ * {@linkcode HandshakeError.toResponse} builds that refusal, so a server never
+ * invents its own. On the client side it is the status the server answered
+ * with instead of 101, or 502, the status a gateway would answer with, when
+ * the server's answer was not a valid handshake.
+ *
+ * @example Refusing a request for an unsupported version
+ * ```ts
+ * import { HandshakeError } from "@seed/websocket/handshake";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new HandshakeError(
+ *   "Cannot upgrade request: Sec-WebSocket-Version is 8, only 13 is supported",
+ *   { status: 426, headers: { "Sec-WebSocket-Version": "13" } },
+ * );
+ * const response = error.toResponse();
+ * assert.equal(response.status, 426);
+ * assert.equal(response.headers.get("Sec-WebSocket-Version"), "13");
+ * assert.equal(await response.text(), error.message);
+ * ```
+ */
+export class HandshakeError extends Error {
+  /** The HTTP status of the failure. */
+  readonly status: number;
+  /** The headers the rejection response carries besides `Content-Type`. */
+  readonly headers: Headers;
+
+  /**
+   * Constructs a new instance.
+   *
+   * @param message What could not be done, then the detail after a colon.
+   * @param options The status, the extra response headers and the cause.
+   * @throws {RangeError} When the status is not a whole number from 100 to 599.
+   * @throws {TypeError} When a header name or value is invalid.
+   */
+  constructor(message: string, options: HandshakeErrorOptions = {}) {
+    super(message, options);
+    this.name = "HandshakeError";
+    const status = options.status ?? 400;
+    // RFC 9110 §15: status codes are three digits from 100 to 599.
+    if (!Number.isInteger(status) || status < 100 || status > 599) {
+      throw new RangeError(
+        `Cannot create HandshakeError: status must be a whole number from 100 to 599, got ${status}`,
+      );
+    }
+    this.status = status;
+    this.headers = new Headers(options.headers);
+  }
+
+  /**
+   * Builds the rejection: a response with {@linkcode HandshakeError.status},
+   * {@linkcode HandshakeError.headers} and the message as a plain-text body.
+   * Each call builds a new response.
+   *
+   * @returns The response.
+   * @throws {RangeError} When the status is below 200: an interim status is no answer.
+   *
+   * @example Answering a request that is not an upgrade
+   * ```ts
+   * import { checkUpgradeRequest, HandshakeError } from "@seed/websocket/handshake";
+   * import assert from "node:assert/strict";
+   *
+   * function handle(request: Request): Response {
+   *   try {
+   *     checkUpgradeRequest(request);
+   *     return new Response(null, { status: 204 });
+   *   } catch (error) {
+   *     if (error instanceof HandshakeError) return error.toResponse();
+   *     throw error;
+   *   }
+   * }
+   * const response = handle(new Request("http://example.com/chat"));
+   * assert.equal(response.status, 426);
+   * assert.equal(response.headers.get("Content-Type"), "text/plain; charset=utf-8");
+   * ```
+   */
+  toResponse(): Response {
+    // Fetch refuses interim statuses in some runtimes and not others; refuse them everywhere.
+    if (this.status < 200) {
+      throw new RangeError(
+        `Cannot build response: status ${this.status} is interim, a response needs 200 to 599`,
+      );
+    }
+    const headers = new Headers(this.headers);
+    headers.set("Content-Type", "text/plain; charset=utf-8");
+    return new Response(this.message, { status: this.status, headers });
   }
 }
