@@ -1,8 +1,9 @@
 /**
  * The whole check, as `npm test` and `deno task ok` run it: format, lint,
  * type check, `deno doc --lint`, `deno publish --dry-run`, the tests with
- * every JSDoc and README example under Deno, then the tests under Bun. Each
- * step runs even when an earlier one failed; the last line counts them.
+ * every JSDoc and README example under Deno, the tests under Bun, then the
+ * npm build and the tests under Node against it. Each step runs even when an
+ * earlier one failed; the last line counts them.
  *
  *     deno run --allow-run --allow-read --allow-env scripts/test.ts
  *
@@ -18,7 +19,7 @@ const bin = (name: string) =>
 const deno = bin("deno");
 const bun = bin("bun");
 
-const DOCUMENTED_ENTRY_POINTS = ["mod.ts", "src/codec/mod.ts"];
+const DOCUMENTED_ENTRY_POINTS = ["mod.ts", "src/codec/mod.ts", "src/handshake/mod.ts"];
 const TYPED_SOURCES = ["mod.ts", "src/", "tests/", "bench/", "examples/", "scripts/"];
 
 const steps: [name: string, command: string, args: string[]][] = [
@@ -30,12 +31,19 @@ const steps: [name: string, command: string, args: string[]][] = [
   ["tests and examples under Deno", deno, [
     "test",
     "--doc",
+    // Network tests talk to 127.0.0.1 only; TLS fixtures and Unix sockets need files.
+    "--allow-net",
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-run",
     "mod.ts",
     "src/",
     "tests/",
     "README.md",
   ]],
   ["tests under Bun", bun, ["test", "./tests/"]],
+  ["npm build and tests under Node", deno, ["run", "-A", "scripts/build_npm.ts"]],
 ];
 
 const failed: string[] = [];

@@ -283,3 +283,15 @@ export function assertDecodeFails(
     );
   }
 }
+
+/**
+ * Reads a stream to its end (what `Array.fromAsync` does, which Node 20 lacks).
+ *
+ * @param stream The stream.
+ * @returns Its chunks, in order.
+ */
+export async function collect<T>(stream: ReadableStream<T>): Promise<T[]> {
+  const chunks: T[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}

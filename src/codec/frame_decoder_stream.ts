@@ -42,7 +42,7 @@ export type FrameDecoderStreamOptions = FrameParserOptions;
  * const frames = ReadableStream.from([new Uint8Array([0x83, 0x00])])
  *   .pipeThrough(new FrameDecoderStream({ role: "client" }));
  * await assert.rejects(
- *   Array.fromAsync(frames),
+ *   frames.getReader().read(),
  *   (error) => error instanceof ProtocolError && error.closeCode === 1002,
  * );
  * ```

@@ -35,8 +35,8 @@ export interface FrameEncoderStreamOptions {
  * const payload = new TextEncoder().encode("Hello");
  * const bytes = ReadableStream.from([{ fin: true, opcode: OPCODE.Text, payload }])
  *   .pipeThrough(new FrameEncoderStream({ role: "server" }));
- * const [chunk] = await Array.fromAsync(bytes);
- * assert.deepEqual(chunk, new Uint8Array([0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]));
+ * const { value } = await bytes.getReader().read();
+ * assert.deepEqual(value, new Uint8Array([0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f]));
  * ```
  *
  * @example Splitting a message into fragments
@@ -47,7 +47,9 @@ export interface FrameEncoderStreamOptions {
  * const payload = new TextEncoder().encode("Hello");
  * const bytes = ReadableStream.from([{ fin: true, opcode: OPCODE.Text, payload }])
  *   .pipeThrough(new FrameEncoderStream({ role: "server", fragmentSize: 3 }));
- * assert.deepEqual(await Array.fromAsync(bytes), [
+ * const chunks = [];
+ * for await (const chunk of bytes) chunks.push(chunk);
+ * assert.deepEqual(chunks, [
  *   new Uint8Array([0x01, 0x03, 0x48, 0x65, 0x6c]), // "Hel", not final
  *   new Uint8Array([0x80, 0x02, 0x6c, 0x6f]), // continuation "lo", final
  * ]);

@@ -256,19 +256,15 @@ class ByteStreamChannel implements Channel {
 
   async #read(): Promise<void> {
     if (this.#transportEnded) return;
-    let result: ReadableStreamReadResult<Uint8Array>;
-    try {
-      result = await this.#reader.read();
-    } catch {
-      result = { done: true };
-    }
-    if (result.done) {
+    // A transport that fails to read has ended, like one that reached its end.
+    const chunk = await this.#reader.read().then((result) => result.value, () => undefined);
+    if (chunk === undefined) {
       this.#transportEnded = true;
       this.#connection.receiveEnd();
       this.#finish();
       return;
     }
-    this.#connection.receive(result.value);
+    this.#connection.receive(chunk);
   }
 
   /** Keeps reading until the transport ends, so that a close frame or FIN is seen. */

@@ -6,6 +6,7 @@ import type { FrameParserOptions } from "../../src/codec/frame.ts";
 import {
   byteByByte,
   chunkings,
+  collect,
   concat,
   frameOf,
   hexToBytes,
@@ -16,7 +17,7 @@ import { FRAGMENTED_TEXT, vectorBytes, vectorFrames, VECTORS } from "../_vectors
 
 /** Pipes chunks through a new decoder stream and collects the frames. */
 function decode(chunks: Uint8Array[], options: FrameParserOptions): Promise<Frame[]> {
-  return Array.fromAsync(ReadableStream.from(chunks).pipeThrough(new FrameDecoderStream(options)));
+  return collect(ReadableStream.from(chunks).pipeThrough(new FrameDecoderStream(options)));
 }
 
 for (const vector of VECTORS) {
@@ -147,7 +148,7 @@ test("FrameDecoderStream ends without error inside a fragmented message, between
 test("FrameDecoderStream errors the writable side too, so a writer sees the ProtocolError", async () => {
   const stream = new FrameDecoderStream({ role: "client" });
   const writer = stream.writable.getWriter();
-  const reading = Array.fromAsync(stream.readable);
+  const reading = collect(stream.readable);
   await assert.rejects(writer.write(hexToBytes("c1 00")), protocolError(1002));
   await assert.rejects(reading, protocolError(1002));
 });

@@ -7,6 +7,7 @@ import {
 } from "../../src/codec/frame_encoder_stream.ts";
 import {
   assertDecodes,
+  collect,
   concat,
   frameOf,
   hexToBytes,
@@ -18,7 +19,7 @@ import { vectorBytes, vectorFrames, VECTORS } from "../_vectors.ts";
 
 /** Pipes frames through a new encoder stream and collects the chunks. */
 function encode(frames: Frame[], options: FrameEncoderStreamOptions): Promise<Uint8Array[]> {
-  return Array.fromAsync(ReadableStream.from(frames).pipeThrough(new FrameEncoderStream(options)));
+  return collect(ReadableStream.from(frames).pipeThrough(new FrameEncoderStream(options)));
 }
 
 /** Splits the bytes of masked frames into their header, key and masked payload. */
