@@ -1,0 +1,248 @@
+/**
+ * The Deno adapter for raw sockets: `Deno.connect`, `Deno.connectTls`,
+ * `Deno.startTls`, `Deno.listen` and `Deno.listenTls`, turned into
+ * {@linkcode Transport}s.
+ *
+ * Deno's `conn.writable` closes the whole connection when it is closed, and
+ * `conn.readable` when it reaches the end, where a WebSocket needs
+ * half-closes (our close frame sent and the peer's still to read, or the
+ * peer's end read and our answer still to send). So reads go through
+ * `conn.read`, writes through `conn.write`, closing through `conn.closeWrite`,
+ * and the connection is released once both directions are done.
+ *
+ * @module
+ */
+
+import type {
+  ConnectOptions,
+  ListenOptions,
+  NetAddress,
+  RuntimeNet,
+  Transport,
+  TransportListener,
+} from "./_transport.ts";
+
+// The slice of Deno's API this adapter uses, declared here so the module
+// type-checks without Deno's global types.
+type DenoAddr =
+  | { transport: "tcp" | "udp"; hostname: string; port: number }
+  | { transport: "unix" | "unixpacket"; path: string | null };
+interface DenoConn {
+  read(buffer: Uint8Array): Promise<number | null>;
+  readonly localAddr: DenoAddr;
+  readonly remoteAddr: DenoAddr;
+  write(bytes: Uint8Array): Promise<number>;
+  closeWrite(): Promise<void>;
+  close(): void;
+  setNoDelay?(noDelay?: boolean): void;
+}
+interface DenoListener extends AsyncIterable<DenoConn> {
+  readonly addr: DenoAddr;
+  close(): void;
+}
+interface DenoTlsOptions {
+  hostname?: string;
+  caCerts?: string[];
+}
+interface DenoNamespace {
+  connect(
+    options: { hostname: string; port: number } | { transport: "unix"; path: string },
+  ): Promise<DenoConn>;
+  connectTls(options: { hostname: string; port: number; caCerts?: string[] }): Promise<DenoConn>;
+  startTls(conn: DenoConn, options: DenoTlsOptions): Promise<DenoConn>;
+  listen(
+    options: { hostname: string; port: number } | { transport: "unix"; path: string },
+  ): DenoListener;
+  listenTls(options: { hostname: string; port: number; cert: string; key: string }): DenoListener;
+}
+
+function deno(): DenoNamespace {
+  const namespace = (globalThis as { Deno?: DenoNamespace }).Deno;
+  if (namespace === undefined) throw new Error("Cannot open socket: the Deno adapter needs Deno");
+  return namespace;
+}
+
+/**
+ * Raw sockets on Deno.
+ *
+ * @example Connecting to a listening socket
+ * ```ts ignore
+ * import { denoNet } from "@seed/websocket/deno";
+ *
+ * const listener = await denoNet.listen({ hostname: "127.0.0.1", port: 0 }, (transport) => {
+ *   transport.readable.pipeTo(transport.writable); // echo bytes
+ * });
+ * const address = listener.address;
+ * if (address.transport === "tcp") {
+ *   const transport = await denoNet.connect({ hostname: "127.0.0.1", port: address.port });
+ *   await transport.writable.getWriter().write(new Uint8Array([1, 2, 3]));
+ * }
+ * ```
+ */
+export const denoNet: RuntimeNet = {
+  name: "deno",
+
+  async connect(options: ConnectOptions): Promise<Transport> {
+    const { tls, signal } = options;
+    signal?.throwIfAborted();
+    const Deno = deno();
+    let pending: Promise<DenoConn>;
+    if (options.path !== undefined) {
+      pending = Deno.connect({ transport: "unix", path: options.path });
+    } else if (tls === undefined || tls === false) {
+      pending = Deno.connect({ hostname: options.hostname, port: options.port });
+    } else {
+      const { caCerts, serverName } = tls === true ? {} : tls;
+      pending = serverName === undefined || serverName === options.hostname
+        ? Deno.connectTls({
+          hostname: options.hostname,
+          port: options.port,
+          ...(caCerts === undefined ? {} : { caCerts }),
+        })
+        : Deno.connect({ hostname: options.hostname, port: options.port }).then((conn) =>
+          Deno.startTls(conn, {
+            hostname: serverName,
+            ...(caCerts === undefined ? {} : { caCerts }),
+          })
+        );
+    }
+    const conn = await abortable(pending, signal);
+    conn.setNoDelay?.(true);
+    return connToTransport(conn, tls !== undefined && tls !== false);
+  },
+
+  listen(
+    options: ListenOptions,
+    onTransport: (transport: Transport) => void,
+  ): Promise<TransportListener> {
+    const Deno = deno();
+    const listener = options.path !== undefined
+      ? Deno.listen({ transport: "unix", path: options.path })
+      : options.tls !== undefined
+      ? Deno.listenTls({ hostname: options.hostname, port: options.port, ...options.tls })
+      : Deno.listen({ hostname: options.hostname, port: options.port });
+    const secure = options.tls !== undefined;
+    const accepting = (async () => {
+      try {
+        for await (const conn of listener) {
+          conn.setNoDelay?.(true);
+          onTransport(connToTransport(conn, secure));
+        }
+      } catch {
+        // The listener was closed.
+      }
+    })();
+    return Promise.resolve({
+      address: toNetAddress(listener.addr),
+      async close() {
+        try {
+          listener.close();
+        } catch {
+          // Already closed.
+        }
+        await accepting;
+      },
+    });
+  },
+};
+
+/** Races a connection attempt with an abort signal; a connection made after the abort is closed. */
+function abortable(pending: Promise<DenoConn>, signal: AbortSignal | undefined): Promise<DenoConn> {
+  if (signal === undefined) return pending;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    pending.then((conn) => {
+      signal.removeEventListener("abort", onAbort);
+      if (signal.aborted) conn.close();
+      else resolve(conn);
+    }, (error) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(error);
+    });
+  });
+}
+
+const READ_BUFFER_SIZE = 64 * 1024;
+const MIN_READ_SPACE = 4 * 1024;
+
+function connToTransport(conn: DenoConn, secure: boolean): Transport {
+  let readDone = false;
+  let writeDone = false;
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+  };
+  const releaseIfDone = (): void => {
+    if (readDone && writeDone) release();
+  };
+  // Reads land in a shared buffer, each in a region of its own that is never
+  // reused: a fresh 64 KiB buffer per read costs more than a small message.
+  let buffer = new Uint8Array(0);
+  let offset = 0;
+  // A high-water mark of 0: the socket is read only when the consumer asks.
+  const readable = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      // A buffer someone transferred away has length 0: start another.
+      if (buffer.byteLength - offset < MIN_READ_SPACE) {
+        buffer = new Uint8Array(READ_BUFFER_SIZE);
+        offset = 0;
+      }
+      try {
+        const count = await conn.read(buffer.subarray(offset));
+        if (count === null) {
+          readDone = true;
+          controller.close();
+          releaseIfDone();
+        } else {
+          controller.enqueue(buffer.subarray(offset, offset + count));
+          offset += count;
+        }
+      } catch (error) {
+        readDone = true;
+        controller.error(error);
+        releaseIfDone();
+      }
+    },
+    cancel() {
+      readDone = true;
+      release();
+    },
+  }, { highWaterMark: 0 });
+  const writable = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      // conn.write may take part of the chunk: write the rest until all is taken.
+      for (let at = 0; at < chunk.length;) at += await conn.write(chunk.subarray(at));
+    },
+    async close() {
+      try {
+        await conn.closeWrite();
+      } finally {
+        writeDone = true;
+        releaseIfDone();
+      }
+    },
+    abort() {
+      writeDone = true;
+      release();
+    },
+  });
+  return {
+    readable,
+    writable,
+    remoteAddress: toNetAddress(conn.remoteAddr),
+    localAddress: toNetAddress(conn.localAddr),
+    secure,
+  };
+}
+
+function toNetAddress(address: DenoAddr): NetAddress {
+  if ("path" in address) return { transport: "unix", path: address.path ?? "" };
+  return { transport: "tcp", hostname: address.hostname, port: address.port };
+}
