@@ -43,3 +43,13 @@ export {
   fromByteStreams,
   type MessageInput,
 } from "./src/protocol/channel.ts";
+export { type ClientChannel, connect, type ConnectOptions } from "./src/connect.ts";
+export {
+  listen,
+  type ListenOptions,
+  type ServerChannel,
+  type UpgradeInfo,
+  type WebSocketServer,
+} from "./src/listen.ts";
+export type { FrameParserOptions, Role } from "./src/codec/frame.ts";
+export type { NetAddress, TlsConnectOptions, TlsListenOptions } from "./src/runtime/_transport.ts";
