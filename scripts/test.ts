@@ -19,7 +19,12 @@ const bin = (name: string) =>
 const deno = bin("deno");
 const bun = bin("bun");
 
-const DOCUMENTED_ENTRY_POINTS = ["mod.ts", "src/codec/mod.ts", "src/handshake/mod.ts"];
+const DOCUMENTED_ENTRY_POINTS = [
+  "mod.ts",
+  "src/codec/mod.ts",
+  "src/handshake/mod.ts",
+  "src/runtime/node_upgrade.ts",
+];
 const TYPED_SOURCES = ["mod.ts", "src/", "tests/", "bench/", "examples/", "scripts/"];
 
 const steps: [name: string, command: string, args: string[]][] = [

@@ -5,28 +5,17 @@
  * @module
  */
 
-import { HandshakeError } from "./errors.ts";
-import { type HeadParserOptions, type RequestHead, RequestHeadParser } from "./handshake/http1.ts";
-import {
-  checkUpgradeRequest,
-  createUpgradeResponse,
-  encodeRejection,
-  encodeResponse,
-} from "./handshake/server.ts";
-import { type Channel, type ChannelOptions, fromByteStreams } from "./protocol/channel.ts";
-import { readHead, withLeadingBytes } from "./_head_reader.ts";
+import { type HeadParserOptions, RequestHeadParser } from "./handshake/http1.ts";
+import { encodeRejection } from "./handshake/server.ts";
+import { answerUpgrade, hangUp, type ServerChannel, type UpgradeOptions } from "./_accept.ts";
+import { readHead } from "./_head_reader.ts";
 import { runtimeNet } from "./runtime/_detect.ts";
 import type { NetAddress, TlsListenOptions, Transport } from "./runtime/_transport.ts";
 
-/** What a server knows of a connection before it accepts it. */
-export interface UpgradeInfo {
-  /** The peer's address. */
-  remoteAddress: NetAddress;
-}
+export type { ServerChannel, UpgradeInfo, UpgradeOptions } from "./_accept.ts";
 
 /** Options of {@linkcode listen}. */
-export interface ListenOptions
-  extends Omit<ChannelOptions, "role" | "protocol" | "extensions">, HeadParserOptions {
+export interface ListenOptions extends UpgradeOptions, HeadParserOptions {
   /**
    * The host to listen on.
    *
@@ -50,37 +39,6 @@ export interface ListenOptions
    * @default {10000}
    */
   handshakeTimeout?: number;
-  /**
-   * Picks the subprotocol from those the client offered, in its order;
-   * `undefined` accepts none. A protocol the client did not offer is a TypeError.
-   */
-  selectProtocol?: (offered: string[], request: Request) => string | undefined;
-  /**
-   * Decides on each upgrade request before it is accepted: return nothing to
-   * accept it, or a `Response` (any status, headers and body) to refuse it.
-   */
-  onUpgrade?: (
-    request: Request,
-    info: UpgradeInfo,
-  ) => Response | undefined | void | Promise<Response | undefined | void>;
-  /** Answers plain HTTP requests; without it they get 426 Upgrade Required. */
-  fetch?: (request: Request, info: UpgradeInfo) => Response | Promise<Response>;
-  /** Extra headers for every 101 response. */
-  headers?: HeadersInit;
-  /**
-   * Receives errors thrown by the connection handler or the hooks.
-   *
-   * @default {console.error}
-   */
-  onError?: (error: unknown) => void;
-}
-
-/** A server connection: a {@linkcode Channel} with the request that opened it. */
-export interface ServerChannel extends Channel {
-  /** The upgrade request: URL, headers. */
-  readonly request: Request;
-  /** The peer's address. */
-  readonly remoteAddress: NetAddress;
 }
 
 /** A listening WebSocket server. */
@@ -143,94 +101,27 @@ async function accept(
 ): Promise<void> {
   const reader = transport.readable.getReader();
   const signal = AbortSignal.timeout(options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
-  let channel: ServerChannel;
+  let parsed;
   try {
-    const parsed = await readHead(reader, new RequestHeadParser(options), signal);
-    if (parsed === undefined) return await hangUp(transport, reader);
-    const opened = await upgrade(transport, reader, parsed.head, parsed.rest, options);
-    if (opened instanceof Uint8Array) return await hangUp(transport, reader, opened);
-    channel = opened;
+    parsed = await readHead(reader, new RequestHeadParser(options), signal);
   } catch (error) {
-    // A bad request gets its status, a failing hook a bare 500 (its detail
-    // is reported, not sent), and a client too slow to send its head nothing.
-    if (!(error instanceof HandshakeError) && !signal.aborted) onError(error);
-    return await hangUp(transport, reader, signal.aborted ? undefined : encodeRejection(error));
+    // A head over the limits gets its status; a client too slow to send one, nothing.
+    return hangUp(transport, reader, signal.aborted ? undefined : encodeRejection(error));
   }
+  if (parsed === undefined) return hangUp(transport, reader);
+  const channel = await answerUpgrade(
+    transport,
+    reader,
+    parsed.head,
+    parsed.rest,
+    options,
+    onError,
+  );
+  if (channel === undefined) return;
   try {
     await handler(channel);
   } catch (error) {
     onError(error);
     channel.close(1011);
   }
-}
-
-/**
- * Answers a request head: with the bytes of a final answer for a plain HTTP
- * request or a refusal, or, for an accepted upgrade, by writing the 101 and
- * returning the new channel.
- */
-async function upgrade(
-  transport: Transport,
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  head: RequestHead,
-  rest: Uint8Array,
-  options: ListenOptions,
-): Promise<ServerChannel | Uint8Array> {
-  const request = toRequest(head, transport.secure);
-  const info: UpgradeInfo = { remoteAddress: transport.remoteAddress };
-  if (options.fetch !== undefined && !isUpgrade(head)) {
-    return await encodeResponse(await options.fetch(request, info));
-  }
-  const { protocol } = checkUpgradeRequest(head, {
-    selectProtocol: (offered) => options.selectProtocol?.(offered, request),
-  });
-  const refusal = await options.onUpgrade?.(request, info);
-  if (refusal instanceof Response) return await encodeResponse(refusal);
-
-  const response = await createUpgradeResponse(head, {
-    protocol,
-    ...(options.headers === undefined ? {} : { headers: options.headers }),
-  });
-  const writer = transport.writable.getWriter();
-  await writer.write(response.head);
-  writer.releaseLock();
-  const channel = fromByteStreams(
-    { readable: withLeadingBytes(rest, reader), writable: transport.writable },
-    { ...options, role: "server", protocol: response.protocol, extensions: response.extensions },
-  );
-  return Object.assign(channel, { request, remoteAddress: transport.remoteAddress });
-}
-
-/** Writes a last answer, if any, then closes the socket. */
-async function hangUp(
-  transport: Transport,
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  answer?: Uint8Array,
-): Promise<void> {
-  try {
-    const writer = transport.writable.getWriter();
-    if (answer !== undefined) await writer.write(answer);
-    await writer.close();
-  } catch {
-    // The peer is gone already.
-  }
-  await reader.cancel().catch(() => {});
-}
-
-function isUpgrade(head: RequestHead): boolean {
-  return /(^|,)\s*websocket\s*(,|$)/i.test(head.headers.get("upgrade") ?? "");
-}
-
-function toRequest(head: RequestHead, secure: boolean): Request {
-  const host = head.headers.get("host");
-  if (host === null) throw new HandshakeError("Cannot upgrade request: Host is missing");
-  let url: URL;
-  try {
-    url = new URL(head.target, `${secure ? "https" : "http"}://${host}`);
-  } catch (cause) {
-    throw new HandshakeError(`Cannot upgrade request: target ${head.target} is not a valid URL`, {
-      cause,
-    });
-  }
-  return new Request(url, { method: head.method, headers: head.headers });
 }
