@@ -217,3 +217,30 @@ test("listen close stops accepting connections", async () => {
   await server.close();
   await assert.rejects(connect(url));
 });
+
+test("listen with tls and connect speak wss:// end to end", async () => {
+  const { readFileSync } = await import("node:fs");
+  const fixture = (name: string) =>
+    readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
+  const cert = fixture("tls_cert.pem");
+  const { server } = await serve({
+    hostname: "127.0.0.1",
+    tls: { cert, key: fixture("tls_key.pem") },
+  });
+  try {
+    const channel = await connect(`wss://localhost:${server.port}`, { tls: { caCerts: [cert] } });
+    const writer = channel.writable.getWriter();
+    const reader = channel.readable.getReader();
+    const big = new Uint8Array(256 * 1024).map((_, i) => i & 0xff);
+    await writer.write("secure");
+    await writer.write(big);
+    assert.equal((await reader.read()).value, "secure");
+    assert.deepEqual((await reader.read()).value, big);
+    channel.close(1000);
+    assert.equal((await channel.closed).wasClean, true);
+    // Without the certificate trusted, the TLS handshake fails.
+    await assert.rejects(connect(`wss://localhost:${server.port}`, { handshakeTimeout: 2000 }));
+  } finally {
+    await server.close();
+  }
+});
