@@ -145,7 +145,7 @@ interface PendingPing {
  * assert.deepEqual(await reader.read(), { value: "hello", done: false });
  *
  * client.close(1000, "done");
- * assert.deepEqual(await client.closed, { code: 1000, reason: "", wasClean: true });
+ * assert.deepEqual(await client.closed, { code: 1000, reason: "done", wasClean: true });
  * ```
  */
 export function fromByteStreams(transport: ByteStreams, options: ChannelOptions): Channel {

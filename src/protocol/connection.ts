@@ -344,11 +344,10 @@ export class Connection {
   #receiveClose(payload: Uint8Array): void {
     const { code, reason } = parseClosePayload(payload);
     if (this.#closeSent === undefined) {
-      // RFC 6455 §5.5.1: answer with a close frame, echoing the code.
-      this.#writeClose(
-        code === CLOSE_CODE.NoStatusReceived ? EMPTY : encodeClosePayload(code),
-        { code, reason: "" },
-      );
+      // RFC 6455 §5.5.1: answer with a close frame, echoing the code and, as
+      // browsers, ws, Deno and Bun do, the reason.
+      const echo = code === CLOSE_CODE.NoStatusReceived ? EMPTY : encodeClosePayload(code, reason);
+      this.#writeClose(echo, { code, reason });
     }
     this.#end({ code, reason, wasClean: true });
   }

@@ -426,7 +426,9 @@ export function assertClosedByPeer(
   if (answerCode === undefined) {
     assert.equal(last.payload.length, 0, `${label} answer should be empty: ${hex(last.payload)}`);
   } else {
-    assertBytes(last.payload, Uint8Array.of(answerCode >> 8, answerCode & 0xff), `${label} answer`);
+    // The answer echoes the code and the reason.
+    const expected = concat(Uint8Array.of(answerCode >> 8, answerCode & 0xff), utf8(reason));
+    assertBytes(last.payload, expected, `${label} answer`);
   }
   assert.equal(h.ends.length, 1, `${label} end calls`);
   assert.deepEqual(h.ends[0]!.info, { code, reason, wasClean: true }, label);

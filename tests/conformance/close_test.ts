@@ -1,5 +1,5 @@
 // Group 7: the closing handshake (RFC 6455 §5.5.1, §7). A close frame is
-// answered once, echoing its code; nothing after it is processed; close codes
+// answered once, echoing its code and reason; nothing after it is processed; close codes
 // and reasons are validated (1002 for a code not allowed on the wire, 1007
 // for a reason that is not UTF-8); our own close waits for the peer's.
 
@@ -136,7 +136,9 @@ for (const role of ROLES) {
         rawFrame(role, 0xf3, [5], patternBytes(5)),
         fromHex("ff ff ff ff ff ff ff ff ff ff ff ff ff ff"),
       ], delivery);
-      assertWireFrames(role, h.written(), [{ opcode: OPCODE.Close, payload: codeBytes(1000) }]);
+      assertWireFrames(role, h.written(), [
+        { opcode: OPCODE.Close, payload: concat(codeBytes(1000), utf8("bye")) },
+      ]);
       assertClosedByPeer(h, 1000, "bye", 1000);
     });
   }
@@ -262,7 +264,9 @@ for (const role of ROLES) {
   test(`Connection 7.3.4 (${role}) answers a close with code 1000 and a reason, and reports the reason`, () => {
     const h = createHarness(role);
     h.feed(closeFrame(role, 1000, "Hello World!"));
-    assertWireFrames(role, h.written(), [{ opcode: OPCODE.Close, payload: codeBytes(1000) }]);
+    assertWireFrames(role, h.written(), [
+      { opcode: OPCODE.Close, payload: concat(codeBytes(1000), utf8("Hello World!")) },
+    ]);
     assertClosedByPeer(h, 1000, "Hello World!", 1000);
   });
 
@@ -309,7 +313,9 @@ for (const role of ROLES) {
     test(`Connection 7.7.${index + 1} (${role}) echoes the valid close code ${code} and reports it with its reason`, () => {
       const h = createHarness(role);
       h.feed(closeFrame(role, code, `reason ${code}`));
-      assertWireFrames(role, h.written(), [{ opcode: OPCODE.Close, payload: codeBytes(code) }]);
+      assertWireFrames(role, h.written(), [
+        { opcode: OPCODE.Close, payload: concat(codeBytes(code), utf8(`reason ${code}`)) },
+      ]);
       assertClosedByPeer(h, code, `reason ${code}`, code);
     });
   }

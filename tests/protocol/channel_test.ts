@@ -68,7 +68,7 @@ test("fromByteStreams carries text and binary both ways and closes cleanly", asy
 
   server.close(4000, "bye");
   assert.deepEqual(await client.closed, { code: 4000, reason: "bye", wasClean: true });
-  assert.deepEqual(await server.closed, { code: 4000, reason: "", wasClean: true });
+  assert.deepEqual(await server.closed, { code: 4000, reason: "bye", wasClean: true });
   assert.deepEqual(await clientReader.read(), { value: undefined, done: true });
   assert.deepEqual(await serverReader.read(), { value: undefined, done: true });
 });

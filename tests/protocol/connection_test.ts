@@ -130,7 +130,7 @@ test("Connection close moves from open to closing, and the peer's close frame to
   }
 });
 
-test("Connection answers a peer's close frame by echoing its code, then ends cleanly", () => {
+test("Connection answers a peer's close frame by echoing its code and reason, then ends cleanly", () => {
   for (const role of ROLES) {
     const harness = open(role);
     harness.connection.receive(peerFrame(role, 0x8, closePayload(1001, "away")));
@@ -138,7 +138,7 @@ test("Connection answers a peer's close frame by echoing its code, then ends cle
     assert.equal(harness.connection.state, "closed", role);
     assert.deepEqual(harness.connection.closeInfo, info, role);
     assert.deepEqual(harness.ends, [{ info, error: undefined }], role);
-    assert.deepEqual(writtenFrames(harness), [frameOf(0x8, closePayload(1001))], role);
+    assert.deepEqual(writtenFrames(harness), [frameOf(0x8, closePayload(1001, "away"))], role);
   }
 });
 
@@ -219,8 +219,8 @@ test("Connection state is closed when the peer's close arrives while close is wr
     end: (info) => ends.push(info),
   });
   client.close(1000, "done");
-  assert.deepEqual(ends, [{ code: 1000, reason: "", wasClean: true }]);
-  assert.deepEqual(client.closeInfo, { code: 1000, reason: "", wasClean: true });
+  assert.deepEqual(ends, [{ code: 1000, reason: "done", wasClean: true }]);
+  assert.deepEqual(client.closeInfo, { code: 1000, reason: "done", wasClean: true });
   assert.equal(client.state, "closed");
   assert.equal(server.state, "closed");
 });

@@ -38,7 +38,7 @@ test("handleUpgrade serves WebSocket beside plain HTTP on one node:http server",
     await writer.write(big);
     assert.deepEqual((await reader.read()).value, big);
     channel.close(4000, "bye");
-    assert.deepEqual(await channel.closed, { code: 4000, reason: "", wasClean: true });
+    assert.deepEqual(await channel.closed, { code: 4000, reason: "bye", wasClean: true });
   } finally {
     await stop(server);
   }
