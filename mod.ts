@@ -28,7 +28,7 @@
  * client.send("hello");
  * client.close(1000, "done");
  * assert.deepEqual(received, ["echo: hello"]);
- * assert.deepEqual(client.closeInfo, { code: 1000, reason: "", wasClean: true });
+ * assert.deepEqual(client.closeInfo, { code: 1000, reason: "done", wasClean: true });
  * ```
  *
  * @module
@@ -49,7 +49,17 @@ export {
   type ListenOptions,
   type ServerChannel,
   type UpgradeInfo,
+  type UpgradeOptions,
   type WebSocketServer,
 } from "./src/listen.ts";
 export type { FrameParserOptions, Role } from "./src/codec/frame.ts";
 export type { NetAddress, TlsConnectOptions, TlsListenOptions } from "./src/runtime/_transport.ts";
+export {
+  type WebSocketCloseInfo,
+  WebSocketError,
+  type WebSocketErrorOptions,
+  type WebSocketOpenInfo,
+  WebSocketStream,
+  type WebSocketStreamOptions,
+} from "./src/websocket_stream.ts";
+export { WebSocket, type WebSocketEventMap, type WebSocketOptions } from "./src/websocket.ts";
