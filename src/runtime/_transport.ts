@@ -37,6 +37,18 @@ export interface TlsConnectOptions {
   serverName?: string;
 }
 
+/** Options of {@linkcode RuntimeNet.startTls}. */
+export interface StartTlsOptions extends TlsConnectOptions {
+  /**
+   * The host at the other end of the socket, such as the server behind a
+   * proxy's tunnel: its certificate is verified against this name, which is
+   * also sent as SNI, unless `serverName` is given.
+   */
+  hostname: string;
+  /** Aborts the TLS handshake; the socket is closed then. */
+  signal?: AbortSignal;
+}
+
 /** Options of {@linkcode RuntimeNet.connect}. */
 export interface ConnectOptions {
   /** The host to connect to. */
@@ -85,6 +97,15 @@ export interface RuntimeNet {
   readonly name: "deno" | "bun" | "node";
   /** Opens a stream socket. */
   connect(options: ConnectOptions): Promise<Transport>;
+  /**
+   * Starts TLS as the client on a plain transport this adapter opened, such
+   * as a tunnel through an HTTP proxy, and resolves once the handshake has
+   * verified the server's certificate. The new transport takes the socket
+   * over: the old one must have nothing left unread and no read pending, and
+   * must not be used again. On failure the socket is closed. Absent when the
+   * runtime cannot start TLS on an open socket.
+   */
+  startTls?(transport: Transport, options: StartTlsOptions): Promise<Transport>;
   /** Listens, handing each accepted socket to `onTransport`. */
   listen(
     options: ListenOptions,

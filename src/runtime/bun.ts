@@ -3,7 +3,8 @@
  * domain sockets with `Bun.connect` and accepts them with `Bun.listen`, and
  * turns the socket handlers Bun calls (`open`, `handshake`, `data`, `drain`,
  * `end`, `close`, `error` and, for clients, `connectError`) into the byte
- * streams of a {@linkcode Transport}.
+ * streams of a {@linkcode Transport}. A socket's `upgradeTLS` starts TLS on a
+ * transport already open, such as a tunnel through a proxy.
  *
  * Bun's socket is callback-based: it hands over bytes as they arrive and takes
  * as many bytes per `write()` as its send buffer has room for. Backpressure is
@@ -23,6 +24,7 @@ import type {
   ListenOptions,
   NetAddress,
   RuntimeNet,
+  StartTlsOptions,
   Transport,
   TransportListener,
 } from "./_transport.ts";
@@ -33,6 +35,7 @@ export type {
   ListenOptions,
   NetAddress,
   RuntimeNet,
+  StartTlsOptions,
   TlsConnectOptions,
   TlsListenOptions,
   Transport,
@@ -55,6 +58,14 @@ interface BunSocket {
   shutdown(): void;
   /** Closes the socket. */
   end(): void;
+  /**
+   * Starts TLS on the socket: returns the socket Bun keeps reading the
+   * ciphertext with, through the handlers it had, and the TLS socket, whose
+   * handlers are `options.socket`.
+   */
+  upgradeTLS(
+    options: { tls: BunTlsOptions; socket: BunSocketHandlers },
+  ): [raw: BunSocket, tls: BunSocket];
 }
 
 interface BunSocketHandlers {
@@ -123,6 +134,8 @@ class BunTransport implements Transport {
   #readableDone = false;
   #paused = false;
   #closed = false;
+  /** Whether `startTls` took the socket over: this transport must not touch it then. */
+  #detached = false;
   #closeError: Error | undefined;
   /** What Bun has not taken yet of the chunk being written: a view, not a copy. */
   #unwritten: Uint8Array | undefined;
@@ -159,7 +172,7 @@ class BunTransport implements Transport {
       },
       cancel: () => {
         this.#readableDone = true;
-        this.#socket.end();
+        this.#end();
       },
     }, { highWaterMark: READ_HIGH_WATER_MARK, size: (chunk) => chunk.byteLength });
     this.writable = new WritableStream<Uint8Array>({
@@ -167,12 +180,34 @@ class BunTransport implements Transport {
         // A sink's abort() waits for the write in flight, which waits for a
         // drain that a peer that does not read never causes; the signal fires
         // at once, and closing the socket settles that write.
-        controller.signal.addEventListener("abort", () => this.#socket.end(), { once: true });
+        controller.signal.addEventListener("abort", () => this.#end(), { once: true });
       },
       write: (chunk) => this.#write(chunk),
       close: () => this.#shutdown(),
-      abort: () => this.#socket.end(),
+      abort: () => this.#end(),
     });
+  }
+
+  /**
+   * Hands the socket over to `startTls`: from now on Bun's handlers and this
+   * transport's streams leave it alone.
+   */
+  detach(): BunSocket {
+    if (this.#detached || this.#closed || this.#readableDone || this.#unwritten !== undefined) {
+      throw new TypeError("Cannot start TLS: the transport is closed, closing or busy");
+    }
+    this.#detached = true;
+    this.#readableDone = true;
+    this.#socket.data = undefined;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+    return this.#socket;
+  }
+
+  #end(): void {
+    if (!this.#detached) this.#socket.end();
   }
 
   /** Bun's `data` handler. */
@@ -224,6 +259,7 @@ class BunTransport implements Transport {
   }
 
   #write(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.#detached) throw new TypeError("Cannot write to socket: TLS has taken it over");
     if (this.#closed) throw closedError("Cannot write to socket", this.#closeError);
     const written = this.#socket.write(chunk);
     if (written === chunk.byteLength) return undefined;
@@ -247,6 +283,7 @@ class BunTransport implements Transport {
 
   /** Sends FIN once every write has been taken; the stream calls this only then. */
   #shutdown(): void {
+    if (this.#detached) return;
     if (this.#closed) {
       if (this.#closeError !== undefined) {
         throw closedError("Cannot close socket", this.#closeError);
@@ -279,7 +316,9 @@ const TRANSPORT_HANDLERS = {
  *
  * `connect()` resolves once the socket is open, for TLS once the handshake
  * has verified the server's certificate; certificates are always verified.
- * `caCerts` are trusted in addition to the default roots. `listen()` hands
+ * `caCerts` are trusted in addition to the default roots. `startTls()`
+ * starts TLS on a plain transport `connect()` opened, such as a tunnel
+ * through an HTTP proxy, with the socket's `upgradeTLS`. `listen()` hands
  * each accepted socket to `onTransport`, for TLS once its handshake is done;
  * closing the listener stops accepting, leaves accepted sockets open, and
  * removes a Unix socket's file.
@@ -335,6 +374,7 @@ const TRANSPORT_HANDLERS = {
 export const bunNet: RuntimeNet = {
   name: "bun",
   connect,
+  startTls,
   listen,
 };
 
@@ -359,6 +399,68 @@ async function connect(options: ConnectOptions): Promise<Transport> {
   const signal = options.signal;
   signal?.throwIfAborted();
 
+  const target = address.transport === "unix"
+    ? { unix: address.path }
+    : { hostname: address.hostname, port: address.port };
+  return openTransport(address, where, secure, signal, (handlers) =>
+    // `connectError` reports most failures; this covers the rest.
+    bun.connect({ ...target, allowHalfOpen: true, ...(tls && { tls }), socket: handlers })
+      .then(() => {}, (error: unknown) => {
+        throw new Error(`Cannot connect to ${where}: ${describeError(error)}`, { cause: error });
+      }));
+}
+
+/**
+ * Starts TLS on an open plain transport with the socket's `upgradeTLS`.
+ *
+ * @param transport A plain transport {@linkcode connect} opened, with no read pending.
+ * @param options The name to verify, the TLS options and an abort signal.
+ * @returns The TLS transport, once the server's certificate is verified.
+ * @throws {TypeError} When the transport is not one of this adapter's, is TLS
+ * already, or is closed.
+ * @throws {Error} When the TLS handshake or verification fails, or with the
+ * signal's reason when it aborts first.
+ */
+async function startTls(transport: Transport, options: StartTlsOptions): Promise<Transport> {
+  if (!(transport instanceof BunTransport)) {
+    throw new TypeError("Cannot start TLS: the transport was not opened by the Bun adapter");
+  }
+  if (transport.secure) throw new TypeError("Cannot start TLS: the transport is TLS already");
+  const { signal } = options;
+  signal?.throwIfAborted();
+  // The socket leads to the proxy: the name to verify must be given, or Bun
+  // would check the proxy's.
+  const tls = await clientTlsOptions({
+    serverName: options.serverName ?? options.hostname,
+    ...(options.caCerts === undefined ? {} : { caCerts: options.caCerts }),
+  });
+  signal?.throwIfAborted();
+  const raw = transport.detach();
+  const { remoteAddress } = transport;
+  const where = `${options.hostname} through ${formatAddress(remoteAddress)}`;
+  return openTransport(remoteAddress, where, true, signal, (handlers) => {
+    try {
+      raw.upgradeTLS({ tls, socket: handlers });
+    } catch (error) {
+      raw.end();
+      throw error;
+    }
+  });
+}
+
+/**
+ * Calls `start` with handlers for a client socket, and resolves with its
+ * transport once the socket is open, for TLS once the handshake has verified
+ * the server. `start` may throw, or return a promise that rejects. `where`
+ * names the peer in messages.
+ */
+function openTransport(
+  address: NetAddress,
+  where: string,
+  secure: boolean,
+  signal: AbortSignal | undefined,
+  start: (handlers: BunSocketHandlers) => void | Promise<void>,
+): Promise<Transport> {
   return new Promise<Transport>((resolve, reject) => {
     let settled = false;
     let opened: BunSocket | undefined;
@@ -417,14 +519,11 @@ async function connect(options: ConnectOptions): Promise<Transport> {
         );
       },
     };
-    const target = address.transport === "unix"
-      ? { unix: address.path }
-      : { hostname: address.hostname, port: address.port };
-    // `connectError` has reported a failure already; this covers the rest.
-    bun.connect({ ...target, allowHalfOpen: true, ...(tls && { tls }), socket: handlers })
-      .catch((error: unknown) =>
-        fail(new Error(`Cannot connect to ${where}: ${describeError(error)}`, { cause: error }))
-      );
+    try {
+      start(handlers)?.catch(fail);
+    } catch (error) {
+      fail(error);
+    }
   });
 }
 

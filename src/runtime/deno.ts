@@ -1,7 +1,9 @@
 /**
  * The Deno adapter for raw sockets: `Deno.connect`, `Deno.connectTls`,
  * `Deno.startTls`, `Deno.listen` and `Deno.listenTls`, turned into
- * {@linkcode Transport}s.
+ * {@linkcode Transport}s. `Deno.startTls` also starts TLS on a transport
+ * already open, such as a tunnel through a proxy. Deno has no TLS over Unix
+ * domain sockets: asking for it fails.
  *
  * Deno's `conn.writable` closes the whole connection when it is closed, and
  * `conn.readable` when it reaches the end, where a WebSocket needs
@@ -18,6 +20,7 @@ import type {
   ListenOptions,
   NetAddress,
   RuntimeNet,
+  StartTlsOptions,
   Transport,
   TransportListener,
 } from "./_transport.ts";
@@ -35,6 +38,8 @@ interface DenoConn {
   closeWrite(): Promise<void>;
   close(): void;
   setNoDelay?(noDelay?: boolean): void;
+  /** On a TLS connection: runs the handshake, which otherwise waits for the first read or write. */
+  handshake?(): Promise<unknown>;
 }
 interface DenoListener extends AsyncIterable<DenoConn> {
   readonly addr: DenoAddr;
@@ -88,6 +93,7 @@ export const denoNet: RuntimeNet = {
     const Deno = deno();
     let pending: Promise<DenoConn>;
     if (options.path !== undefined) {
+      if (tls !== undefined && tls !== false) throw unixTlsError(`connect to ${options.path}`);
       pending = Deno.connect({ transport: "unix", path: options.path });
     } else if (tls === undefined || tls === false) {
       pending = Deno.connect({ hostname: options.hostname, port: options.port });
@@ -111,11 +117,44 @@ export const denoNet: RuntimeNet = {
     return connToTransport(conn, tls !== undefined && tls !== false);
   },
 
+  async startTls(transport: Transport, options: StartTlsOptions): Promise<Transport> {
+    const { signal } = options;
+    if (transport.secure) throw new TypeError("Cannot start TLS: the transport is TLS already");
+    const detach = DETACHERS.get(transport);
+    if (detach === undefined) {
+      throw new TypeError("Cannot start TLS: the transport was not opened by the Deno adapter");
+    }
+    const conn = detach();
+    let secured: DenoConn | undefined;
+    try {
+      signal?.throwIfAborted();
+      const { caCerts, serverName } = options;
+      secured = await deno().startTls(conn, {
+        hostname: serverName ?? options.hostname,
+        ...(caCerts === undefined ? {} : { caCerts }),
+      });
+      // Deno would run the handshake at the first read or write; running it
+      // now makes a certificate that fails verification fail here.
+      const tlsConn = secured;
+      await abortable(
+        tlsConn.handshake?.().then(() => tlsConn) ?? Promise.resolve(tlsConn),
+        signal,
+      );
+    } catch (error) {
+      closeQuietly(secured ?? conn);
+      throw error;
+    }
+    return connToTransport(secured, true);
+  },
+
   listen(
     options: ListenOptions,
     onTransport: (transport: Transport) => void,
   ): Promise<TransportListener> {
     const Deno = deno();
+    if (options.path !== undefined && options.tls !== undefined) {
+      return Promise.reject(unixTlsError(`listen on ${options.path}`));
+    }
     const listener = options.path !== undefined
       ? Deno.listen({ transport: "unix", path: options.path })
       : options.tls !== undefined
@@ -162,6 +201,25 @@ function abortable(pending: Promise<DenoConn>, signal: AbortSignal | undefined):
     });
   });
 }
+
+function unixTlsError(action: string): Error {
+  return new Error(`Cannot ${action}: Deno has no TLS over a Unix domain socket`);
+}
+
+function closeQuietly(conn: DenoConn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed, or taken over by Deno.startTls.
+  }
+}
+
+/**
+ * For each plain transport made here, hands over its connection for
+ * `startTls`: the transport lets go of it, so that its streams, abandoned,
+ * never close it.
+ */
+const DETACHERS = new WeakMap<Transport, () => DenoConn>();
 
 const READ_BUFFER_SIZE = 64 * 1024;
 const MIN_READ_SPACE = 4 * 1024;
@@ -233,13 +291,23 @@ function connToTransport(conn: DenoConn, secure: boolean): Transport {
       release();
     },
   });
-  return {
+  const transport: Transport = {
     readable,
     writable,
     remoteAddress: toNetAddress(conn.remoteAddr),
     localAddress: toNetAddress(conn.localAddr),
     secure,
   };
+  if (!secure) {
+    DETACHERS.set(transport, () => {
+      if (released || readDone || writeDone) {
+        throw new TypeError("Cannot start TLS: the transport is closed or closing");
+      }
+      released = true;
+      return conn;
+    });
+  }
+  return transport;
 }
 
 function toNetAddress(address: DenoAddr): NetAddress {

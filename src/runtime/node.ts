@@ -4,7 +4,8 @@
  * (`net.connect`, `net.createServer`) and `node:tls` (`tls.connect`,
  * `tls.createServer`), and {@linkcode socketToTransport} turns a `net.Socket`
  * or `tls.TLSSocket` into a {@linkcode Transport} with exact backpressure both
- * ways. Deno and Bun implement both modules as well.
+ * ways. `tls.connect({ socket })` starts TLS on a transport already open, such
+ * as a tunnel through a proxy. Deno and Bun implement both modules as well.
  *
  * @module
  */
@@ -16,6 +17,7 @@ import type {
   ListenOptions,
   NetAddress,
   RuntimeNet,
+  StartTlsOptions,
   Transport,
   TransportListener,
 } from "./_transport.ts";
@@ -26,6 +28,7 @@ export type {
   ListenOptions,
   NetAddress,
   RuntimeNet,
+  StartTlsOptions,
   TlsConnectOptions,
   TlsListenOptions,
   Transport,
@@ -62,6 +65,12 @@ class SocketTransport implements Transport {
   #readController!: ReadableStreamDefaultController<Uint8Array>;
   #reading = true;
   #error: unknown;
+  /** Whether a write waits for `drain`. */
+  #waiting = false;
+  /** Whether `startTls` took the socket over: this transport must not touch it then. */
+  #detached = false;
+  /** Takes the listeners `#start` put on the socket off it. */
+  #unlisten = (): void => {};
 
   constructor(
     socket: net.Socket,
@@ -80,16 +89,36 @@ class SocketTransport implements Transport {
       },
       cancel: () => {
         this.#reading = false;
-        socket.destroy();
+        if (!this.#detached) socket.destroy();
       },
     }, { highWaterMark: READABLE_HIGH_WATER_MARK, size: (chunk) => chunk.byteLength });
     this.writable = new WritableStream<Uint8Array>({
       write: (chunk) => this.#write(chunk),
       close: () => this.#end(),
       abort: () => {
-        socket.destroy();
+        if (!this.#detached) socket.destroy();
       },
     });
+  }
+
+  /**
+   * Hands the socket over to `startTls`: this transport stops listening to
+   * it, and its streams leave it alone from now on.
+   */
+  detach(): net.Socket {
+    const socket = this.#socket;
+    if (
+      this.#detached || !this.#reading || this.#waiting || socket.destroyed || socket.writableEnded
+    ) {
+      throw new TypeError("Cannot start TLS: the transport is closed, closing or busy");
+    }
+    this.#detached = true;
+    this.#reading = false;
+    // Paused, so that nothing flows before TLS listens; what the socket
+    // holds unread, `tls.connect` reads first.
+    socket.pause();
+    this.#unlisten();
+    return socket;
   }
 
   #start(controller: ReadableStreamDefaultController<Uint8Array>, head?: Uint8Array): void {
@@ -99,23 +128,33 @@ class SocketTransport implements Transport {
     // the flow: only `pull` lets bytes in.
     socket.pause();
     if (head !== undefined && head.byteLength > 0) controller.enqueue(asUint8Array(head));
-    socket.on("data", (chunk: Uint8Array) => {
+    const onData = (chunk: Uint8Array): void => {
       if (!this.#reading) return;
       controller.enqueue(asUint8Array(chunk));
       // The socket stops reading once its own small buffer fills, so the
       // kernel's receive window fills and TCP holds the peer back.
       if ((controller.desiredSize ?? 0) <= 0) socket.pause();
-    });
-    socket.on("end", () => {
+    };
+    const onEnd = (): void => {
       // Bun emits `end` on `destroy()` too; after a FIN the socket is not destroyed.
       this.#stopReading(socket.destroyed ? this.#closedBeforeEnd() : undefined);
-    });
-    // Always listened to: an `error` event without a listener is thrown.
-    socket.on("error", (error: unknown) => {
+    };
+    const onError = (error: unknown): void => {
       this.#error ??= error;
       this.#stopReading(error);
-    });
-    socket.on("close", () => this.#stopReading(this.#closedBeforeEnd()));
+    };
+    const onClose = (): void => this.#stopReading(this.#closedBeforeEnd());
+    socket.on("data", onData);
+    socket.on("end", onEnd);
+    // Always listened to: an `error` event without a listener is thrown.
+    socket.on("error", onError);
+    socket.on("close", onClose);
+    this.#unlisten = () => {
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      socket.off("error", onError);
+      socket.off("close", onClose);
+    };
     // A socket whose peer had already ended it emits `end` no more.
     if (socket.readableEnded) this.#stopReading();
   }
@@ -129,6 +168,9 @@ class SocketTransport implements Transport {
 
   #write(chunk: Uint8Array): Promise<void> {
     const socket = this.#socket;
+    if (this.#detached) {
+      return Promise.reject(new TypeError("Cannot write to socket: TLS has taken it over"));
+    }
     if (socket.destroyed || socket.writableEnded) {
       return Promise.reject(this.#closedError("write to"));
     }
@@ -136,11 +178,15 @@ class SocketTransport implements Transport {
     // The send buffer is over its high-water mark: the write is done when
     // it drains. The stream runs one write at a time, so at most one set of
     // these listeners exists, and each is removed when the write settles.
-    return this.#settleOn("drain");
+    this.#waiting = true;
+    return this.#settleOn("drain").finally(() => {
+      this.#waiting = false;
+    });
   }
 
   #end(): Promise<void> {
     const socket = this.#socket;
+    if (this.#detached) return Promise.resolve();
     if (socket.writableFinished) return Promise.resolve();
     if (socket.destroyed) return Promise.reject(this.#closedError("close"));
     const finished = this.#settleOn("finish");
@@ -241,7 +287,9 @@ export function socketToTransport(
  * `ECONNREFUSED`), or with the signal's reason when `signal` aborts first.
  * TLS verifies the server's certificate against Node's bundled root
  * certificates plus `caCerts`, and against `serverName` when given, else
- * the host. `listen()` resolves once listening, with the port the system
+ * the host. `startTls()` starts TLS on a plain transport `connect()` opened,
+ * such as a tunnel through an HTTP proxy, with `tls.connect({ socket })`,
+ * verifying the same way. `listen()` resolves once listening, with the port the system
  * picked for port 0; its `close()` stops accepting and resolves without
  * waiting for the sockets it accepted. TCP sockets are set to `noDelay`,
  * since WebSocket messages are small and latency-sensitive. Sockets are
@@ -271,6 +319,7 @@ export function socketToTransport(
 export const nodeNet: RuntimeNet = {
   name: "node",
   connect,
+  startTls,
   listen,
 };
 
@@ -279,6 +328,56 @@ async function connect(options: ConnectOptions): Promise<Transport> {
   signal?.throwIfAborted();
   const { socket, readyEvent } = openSocket(options);
   const secure = readyEvent === "secureConnect";
+  await whenReady(socket, readyEvent, signal);
+  if (options.path !== undefined) {
+    return new SocketTransport(socket, secure, undefined, {
+      remoteAddress: { transport: "unix", path: options.path },
+      localAddress: { transport: "unix", path: "" },
+    });
+  }
+  socket.setNoDelay(true);
+  return new SocketTransport(socket, secure, undefined);
+}
+
+/**
+ * Starts TLS on an open plain transport with `tls.connect({ socket })`,
+ * verifying the server against `serverName`, else `hostname`.
+ */
+async function startTls(transport: Transport, options: StartTlsOptions): Promise<Transport> {
+  if (!(transport instanceof SocketTransport)) {
+    throw new TypeError("Cannot start TLS: the transport was not opened by the Node adapter");
+  }
+  if (transport.secure) throw new TypeError("Cannot start TLS: the transport is TLS already");
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const plain = transport.detach();
+  const name = options.serverName ?? options.hostname;
+  const secureOptions: tls.ConnectionOptions = {
+    socket: plain,
+    host: name,
+    // RFC 6066 §3: SNI carries host names only, never an IP address.
+    ...(net.isIP(name) === 0 ? { servername: name } : {}),
+  };
+  if (options.caCerts !== undefined) {
+    secureOptions.secureContext = trustingContext(options.caCerts);
+  }
+  const socket = tls.connect(secureOptions);
+  await whenReady(socket, "secureConnect", signal);
+  return new SocketTransport(socket, true, undefined, {
+    remoteAddress: transport.remoteAddress,
+    localAddress: transport.localAddress,
+  });
+}
+
+/**
+ * Resolves once `socket` emits `readyEvent`; rejects with its error, or the
+ * signal's reason, destroying it then.
+ */
+async function whenReady(
+  socket: net.Socket,
+  readyEvent: "connect" | "secureConnect",
+  signal: AbortSignal | undefined,
+): Promise<void> {
   try {
     await new Promise<void>((resolve, reject) => {
       const stopListening = (): void => {
@@ -306,14 +405,6 @@ async function connect(options: ConnectOptions): Promise<Transport> {
     socket.destroy();
     throw error;
   }
-  if (options.path !== undefined) {
-    return new SocketTransport(socket, secure, undefined, {
-      remoteAddress: { transport: "unix", path: options.path },
-      localAddress: { transport: "unix", path: "" },
-    });
-  }
-  socket.setNoDelay(true);
-  return new SocketTransport(socket, secure, undefined);
 }
 
 /** Starts connecting, and names the event that says the socket is ready. */
