@@ -27,7 +27,7 @@ import { type ClientChannel, connect, type ConnectOptions } from "./connect.ts";
 import { createUpgradeRequest } from "./handshake/client.ts";
 import type { MessageInput } from "./protocol/channel.ts";
 import type { CloseInfo, Message } from "./protocol/connection.ts";
-import { checkCloseArguments, utf8Length } from "./websocket_stream.ts";
+import { checkCloseArguments, utf8Length } from "./_close_arguments.ts";
 
 /** Options of {@linkcode WebSocket}, its third argument: {@linkcode connect}'s. */
 export type WebSocketOptions = Omit<ConnectOptions, "protocols" | "signal">;
