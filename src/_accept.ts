@@ -157,5 +157,14 @@ function toRequest(head: RequestHead, secure: boolean): Request {
       cause,
     });
   }
-  return new Request(url, { method: head.method, headers: head.headers });
+  try {
+    return new Request(url, { method: head.method, headers: head.headers });
+  } catch (cause) {
+    // Request refuses the methods fetch forbids (CONNECT, TRACE, TRACK).
+    throw new HandshakeError(`Cannot upgrade request: method ${head.method} is not allowed`, {
+      status: 405,
+      headers: { Allow: "GET" },
+      cause,
+    });
+  }
 }

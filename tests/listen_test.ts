@@ -110,6 +110,21 @@ test("listen refuses a bad upgrade request with its status", async () => {
   }
 });
 
+test("listen answers a method fetch forbids with 405, not a server error", async () => {
+  const { server, errors } = await serve();
+  try {
+    const answer = await rawExchange(
+      server.port,
+      head(["TRACE / HTTP/1.1", "Host: 127.0.0.1", "Upgrade: websocket", "Connection: Upgrade"]),
+    );
+    assert.match(answer, /^HTTP\/1\.1 405 /);
+    assert.match(answer, /\r\nAllow: GET\r\n/i);
+    assert.deepEqual(errors, []);
+  } finally {
+    await server.close();
+  }
+});
+
 test("listen lets onUpgrade refuse with any status, headers and body", async () => {
   const seen: string[] = [];
   const { server, url } = await serve({
