@@ -7,20 +7,22 @@
  *
  * 1. Reads the name, version, license, exports map and compiler options of
  *    `deno.json`.
- * 2. Compiles `mod.ts`, every entry point of the exports map and `tests/` with
- *    the TypeScript compiler to ES2022 modules, the `.ts` import specifiers
- *    rewritten to `.js`. The package goes to `npm/esm/` with its declaration
- *    files. The tests go to `npm/test/` with the other files under `tests/`,
- *    their imports of the package's sources pointed at `npm/esm/`, so they run
- *    against what is published.
+ * 2. Compiles `mod.ts`, every entry point of the exports map, `tests/` and
+ *    `examples/` with the TypeScript compiler to ES2022 modules, the `.ts`
+ *    import specifiers rewritten to `.js`. The package goes to `npm/esm/` with
+ *    its declaration files. The tests go to `npm/test/` with the other files
+ *    under `tests/`, and the examples to `npm/examples/` (so that
+ *    `node npm/examples/echo_server.js` runs), their imports of the package's
+ *    sources pointed at `npm/esm/`, so they run against what is published.
  * 3. Writes `npm/package.json`, whose `files` holds `esm/` only, and copies
  *    `README.md` and `LICENSE`.
  * 4. Runs `node --test` over the compiled test files.
  *
  * The compiler checks the package with the strict options of `deno.json`, lib
  * ES2022 and DOM, and the Node types: any type error in the package, such as
- * an API Node 20 lacks, stops the build. The tests' type errors are left to
- * `deno check`, which runs with Deno's own library.
+ * an API Node 20 lacks, stops the build; so does one in an example, since
+ * Node runs them. The tests' type errors are left to `deno check`, which runs
+ * with Deno's own library.
  *
  * Only `node:*` modules and the `typescript` package are used, so Deno and Bun
  * run it alike. It exits non-zero if the build stops or a test fails.
@@ -49,6 +51,13 @@ const out = join(root, "npm");
 const esm = join(out, "esm");
 const testOut = join(out, "test");
 const testSrc = join(root, "tests");
+const exampleOut = join(out, "examples");
+const exampleSrc = join(root, "examples");
+/** Sources compiled beside the package rather than into it, and where each goes. */
+const besidePackage: [source: string, output: string][] = [
+  [testSrc, testOut],
+  [exampleSrc, exampleOut],
+];
 
 /** The fields of `deno.json` the build reads. */
 interface DenoConfig {
@@ -215,23 +224,26 @@ function mapSpecifiers(
 }
 
 /**
- * A transformer of the emitted JavaScript: in a test, a relative import of a
- * file outside `tests/` is pointed at that file's build in `npm/esm/`, since
- * the test itself is written to `npm/test/`. It runs after the `.ts`
- * specifiers became `.js`.
+ * A transformer of the emitted JavaScript: in a test or an example, a
+ * relative import of a file outside `tests/` (or `examples/`) is pointed at
+ * that file's build in `npm/esm/`, since the module itself is written to
+ * `npm/test/` (or `npm/examples/`). It runs after the `.ts` specifiers
+ * became `.js`.
  */
-function pointTestsAtPackage(context: ts.TransformationContext): ts.Transformer<ts.SourceFile> {
+function pointAtPackage(context: ts.TransformationContext): ts.Transformer<ts.SourceFile> {
   return (sourceFile) => {
-    if (!isInside(sourceFile.fileName, testSrc)) return sourceFile;
+    const beside = besidePackage.find(([source]) => isInside(sourceFile.fileName, source));
+    if (beside === undefined) return sourceFile;
+    const [source, output] = beside;
     const sourceDir = dirname(sourceFile.fileName);
-    const outDir = dirname(join(testOut, relative(testSrc, sourceFile.fileName)));
+    const outDir = dirname(join(output, relative(source, sourceFile.fileName)));
     return mapSpecifiers(sourceFile, context, (specifier) => {
       if (!specifier.startsWith(".")) return specifier;
       const target = resolve(sourceDir, specifier);
-      if (isInside(target, testSrc)) return specifier;
+      if (isInside(target, source)) return specifier;
       if (!isInside(target, root)) {
         throw new Error(
-          `Cannot build the tests for npm: ${shown(sourceFile.fileName)} imports ${specifier}`,
+          `Cannot build for npm: ${shown(sourceFile.fileName)} imports ${specifier}`,
         );
       }
       return specifierBetween(outDir, join(esm, relative(root, target)));
@@ -260,7 +272,8 @@ function declareJsSpecifiers(
 }
 
 /**
- * Compiles the package to `npm/esm/` and the tests to `npm/test/`.
+ * Compiles the package to `npm/esm/`, the tests to `npm/test/` and the
+ * examples to `npm/examples/`.
  *
  * @returns The compiled test files, the helpers left out.
  */
@@ -291,6 +304,7 @@ function compile(config: DenoConfig, entries: EntryPoint[]): string[] {
     join(root, "mod.ts"),
     ...entries.map(([, source]) => join(root, source)),
     ...filesUnder(testSrc).filter(isModule),
+    ...filesUnder(exampleSrc).filter(isModule),
   ]);
   const program = ts.createProgram({ rootNames: [...rootNames], options });
   const diagnostics = ts.getPreEmitDiagnostics(program).filter((diagnostic) =>
@@ -304,6 +318,7 @@ function compile(config: DenoConfig, entries: EntryPoint[]): string[] {
   }
 
   const builtTests = join(esm, "tests");
+  const builtExamples = join(esm, "examples");
   const tests: string[] = [];
   const result = program.emit(
     undefined,
@@ -313,6 +328,9 @@ function compile(config: DenoConfig, entries: EntryPoint[]): string[] {
         if (path.endsWith(".d.ts")) return;
         path = join(testOut, relative(builtTests, path));
         if (path.endsWith("_test.js")) tests.push(path);
+      } else if (isInside(path, builtExamples)) {
+        if (path.endsWith(".d.ts")) return;
+        path = join(exampleOut, relative(builtExamples, path));
       }
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, text);
@@ -320,7 +338,7 @@ function compile(config: DenoConfig, entries: EntryPoint[]): string[] {
     undefined,
     false,
     {
-      after: [pointTestsAtPackage],
+      after: [pointAtPackage],
       afterDeclarations: [declareJsSpecifiers],
     },
   );
