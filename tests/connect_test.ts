@@ -1,44 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server, type Socket } from "node:net";
 import { connect, HandshakeError } from "../mod.ts";
-import { computeAcceptKey } from "../src/handshake/mod.ts";
-
-/** A raw TCP server whose every connection `respond` answers by hand. */
-async function rawServer(
-  respond: (socket: Socket, request: string) => void | Promise<void>,
-): Promise<{ url: string; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => {});
-    let request = "";
-    socket.on("data", (chunk) => {
-      if (request.includes("\r\n\r\n")) return;
-      request += chunk.toString("latin1");
-      if (request.includes("\r\n\r\n")) respond(socket, request);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
-  return {
-    url: `ws://127.0.0.1:${port}`,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-function keyOf(request: string): string {
-  return /sec-websocket-key: *(\S+)/i.exec(request)?.[1] ?? "";
-}
-
-async function switching(request: string, extra = ""): Promise<string> {
-  return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-    `Sec-WebSocket-Accept: ${await computeAcceptKey(keyOf(request))}\r\n${extra}\r\n`;
-}
+import { rawServer, switching } from "./_servers.ts";
 
 test("connect delivers frames that arrive in the same packet as the 101", async () => {
   const server = await rawServer(async (socket, request) => {

@@ -1,95 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server, type Socket } from "node:net";
-import {
-  listen,
-  type ListenOptions,
-  type ServerChannel,
-  WebSocketError,
-  WebSocketStream,
-} from "../mod.ts";
-import type { CloseInfo } from "../src/protocol/connection.ts";
-import { computeAcceptKey } from "../src/handshake/mod.ts";
-
-const WAIT = 5000;
-
-/** Rejects when `promise` has not settled within `ms`, naming what was awaited. */
-function within<T>(promise: Promise<T>, what: string, ms = WAIT): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface Loopback {
-  url: string;
-  /** How each server connection ended, in order of arrival. */
-  closes: Promise<CloseInfo>[];
-  /** The next server connection. */
-  nextChannel(): Promise<ServerChannel>;
-  close(): Promise<void>;
-}
-
-/** A server of our own on 127.0.0.1; `handler` defaults to an echo. */
-async function serve(
-  handler: (channel: ServerChannel) => void = (channel) => {
-    channel.readable.pipeTo(channel.writable).catch(() => {});
-  },
-  options: Partial<ListenOptions> = {},
-): Promise<Loopback> {
-  const closes: Promise<CloseInfo>[] = [];
-  const waiting: ((channel: ServerChannel) => void)[] = [];
-  const server = await listen(
-    { hostname: "127.0.0.1", port: 0, onError: () => {}, ...options },
-    (channel) => {
-      closes.push(channel.closed);
-      waiting.shift()?.(channel);
-      handler(channel);
-    },
-  );
-  return {
-    url: `ws://127.0.0.1:${server.port}`,
-    closes,
-    nextChannel: () => within(new Promise((resolve) => waiting.push(resolve)), "server connection"),
-    close: () => server.close(),
-  };
-}
-
-/** A raw TCP server that completes the handshake, then lets `after` do anything to the socket. */
-async function rawServer(
-  after: (socket: Socket) => void,
-): Promise<{ url: string; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => {});
-    let request = "";
-    socket.on("data", async (chunk) => {
-      if (request.includes("\r\n\r\n")) return;
-      request += chunk.toString("latin1");
-      if (!request.includes("\r\n\r\n")) return;
-      const key = /sec-websocket-key: *(\S+)/i.exec(request)?.[1] ?? "";
-      socket.write(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-          `Sec-WebSocket-Accept: ${await computeAcceptKey(key)}\r\n\r\n`,
-      );
-      after(socket);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
-  return {
-    url: `ws://127.0.0.1:${port}`,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+import { WebSocketError, WebSocketStream } from "../mod.ts";
+import { delay, handshakeThen, serve, within } from "./_servers.ts";
 
 /** A validator for a WebSocketError with the given close code. */
 function webSocketError(closeCode: number | null) {
@@ -284,7 +196,7 @@ test("WebSocketStream rejects opened and closed with WebSocketError when the con
 });
 
 test("WebSocketStream errors its streams and rejects closed with 1006 when the server drops", async () => {
-  const server = await rawServer((socket) => {
+  const server = await handshakeThen((socket) => {
     socket.write(new Uint8Array([0x81, 0x02, 0x68, 0x69])); // text "hi"
     setTimeout(() => socket.destroy(), 20);
   });
@@ -305,7 +217,7 @@ test("WebSocketStream errors its streams and rejects closed with 1006 when the s
 });
 
 test("WebSocketStream reports a protocol violation as an unclean close", async () => {
-  const server = await rawServer((socket) => socket.write(new Uint8Array([0x83, 0x00])));
+  const server = await handshakeThen((socket) => socket.write(new Uint8Array([0x83, 0x00])));
   try {
     const wss = new WebSocketStream(server.url, { closeTimeout: 100 });
     await within(wss.opened, "open");

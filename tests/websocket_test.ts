@@ -1,22 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server, type Socket } from "node:net";
-import { listen, type ListenOptions, type ServerChannel, WebSocket } from "../mod.ts";
+import { WebSocket } from "../mod.ts";
 import type { CloseInfo, Message } from "../src/protocol/connection.ts";
-import { computeAcceptKey } from "../src/handshake/mod.ts";
-
-const WAIT = 5000;
-
-/** Rejects when `promise` has not settled within `ms`, naming what was awaited. */
-function within<T>(promise: Promise<T>, what: string, ms = WAIT): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { delay, handshakeThen, serve, WAIT, within } from "./_servers.ts";
 
 /** Waits until `condition` holds, checking every 10 ms. */
 async function until(condition: () => boolean, what: string, ms = WAIT): Promise<void> {
@@ -35,78 +21,6 @@ function next<T extends Event = Event>(target: EventTarget, type: string): Promi
     ),
     `${type} event`,
   );
-}
-
-interface Loopback {
-  url: string;
-  /** The server side of each connection, in order of arrival. */
-  channels: ServerChannel[];
-  /** The next server connection. */
-  nextChannel(): Promise<ServerChannel>;
-  /** How each server connection ended. */
-  closes: Promise<CloseInfo>[];
-  close(): Promise<void>;
-}
-
-/** A server of our own on 127.0.0.1; `handler` defaults to an echo. */
-async function serve(
-  handler: (channel: ServerChannel) => void = (channel) => {
-    channel.readable.pipeTo(channel.writable).catch(() => {});
-  },
-  options: Partial<ListenOptions> = {},
-): Promise<Loopback> {
-  const channels: ServerChannel[] = [];
-  const closes: Promise<CloseInfo>[] = [];
-  const waiting: ((channel: ServerChannel) => void)[] = [];
-  const server = await listen(
-    { hostname: "127.0.0.1", port: 0, onError: () => {}, ...options },
-    (channel) => {
-      channels.push(channel);
-      closes.push(channel.closed);
-      waiting.shift()?.(channel);
-      handler(channel);
-    },
-  );
-  return {
-    url: `ws://127.0.0.1:${server.port}`,
-    channels,
-    closes,
-    nextChannel: () => within(new Promise((resolve) => waiting.push(resolve)), "server connection"),
-    close: () => server.close(),
-  };
-}
-
-/** A raw TCP server that completes the handshake, then lets `after` do anything to the socket. */
-async function rawServer(
-  after: (socket: Socket) => void,
-): Promise<{ url: string; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on("error", () => {});
-    let request = "";
-    socket.on("data", async (chunk) => {
-      if (request.includes("\r\n\r\n")) return;
-      request += chunk.toString("latin1");
-      if (!request.includes("\r\n\r\n")) return;
-      const key = /sec-websocket-key: *(\S+)/i.exec(request)?.[1] ?? "";
-      socket.write(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-          `Sec-WebSocket-Accept: ${await computeAcceptKey(key)}\r\n\r\n`,
-      );
-      after(socket);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
-  return {
-    url: `ws://127.0.0.1:${port}`,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 /** Records the events of a socket as short strings, in order. */
@@ -399,7 +313,7 @@ test("WebSocket fires error then close 1006 when the server refuses the handshak
 });
 
 test("WebSocket fires error then close 1006 when the server drops the connection", async () => {
-  const server = await rawServer((socket) => setTimeout(() => socket.destroy(), 20));
+  const server = await handshakeThen((socket) => setTimeout(() => socket.destroy(), 20));
   try {
     const socket = new WebSocket(server.url);
     const log = record(socket);
@@ -412,7 +326,7 @@ test("WebSocket fires error then close 1006 when the server drops the connection
 
 test("WebSocket fires error then close 1006 when the server breaks the protocol", async () => {
   // A text frame "hi", then a frame with the reserved opcode 0x3.
-  const server = await rawServer((socket) => {
+  const server = await handshakeThen((socket) => {
     socket.write(new Uint8Array([0x81, 0x02, 0x68, 0x69, 0x83, 0x00]));
   });
   try {
