@@ -16,6 +16,7 @@ import { describeStatus } from "./handshake/_http.ts";
 import { type Channel, type ChannelOptions, fromByteStreams } from "./protocol/channel.ts";
 import { readHead, readSome, withLeadingBytes } from "./_head_reader.ts";
 import { chooseProxy, encodeConnectRequest, type ProxyChoice } from "./_proxy.ts";
+import { parseTarget, redirectTarget } from "./_target.ts";
 import { runtimeNet } from "./runtime/_detect.ts";
 import type { RuntimeNet, TlsConnectOptions, Transport } from "./runtime/_transport.ts";
 
@@ -190,118 +191,6 @@ export async function connect(
       headers = kept;
     }
     target = next;
-  }
-}
-
-/**
- * Where to connect: the URL to build the upgrade request from, and for a Unix
- * domain socket its path and the URL as the caller spelled it.
- */
-interface Target {
-  /** A `ws:` or `wss:` URL (before the first request, possibly `http:` or `https:`). */
-  request: URL | string;
-  /** The socket path, for `ws+unix:` and `wss+unix:`. */
-  socketPath?: string;
-  /** The socket path as the URL spells it, percent-encoded. */
-  socketSpelling?: string;
-  /** The URL to report, when it is not `request`. */
-  url?: URL;
-}
-
-/** Reads a `ws+unix:` or `wss+unix:` URL; other URLs go to `createUpgradeRequest` as they are. */
-function parseTarget(input: string | URL): Target {
-  let url: URL;
-  try {
-    url = new URL(input);
-  } catch {
-    // createUpgradeRequest throws the SyntaxError the WebSocket constructor throws.
-    return { request: typeof input === "string" ? input : input.href };
-  }
-  if (url.protocol !== "ws+unix:" && url.protocol !== "wss+unix:") return { request: url };
-  const invalid = (detail: string) =>
-    new DOMException(`Cannot open connection: ${url.href} ${detail}`, "SyntaxError");
-  if (url.host !== "") {
-    throw invalid(
-      `has a host; write the socket path right after the scheme, as ${url.protocol}/path`,
-    );
-  }
-  if (url.hash !== "") throw invalid("has a fragment");
-  const colon = url.pathname.indexOf(":");
-  const socketSpelling = colon < 0 ? url.pathname : url.pathname.slice(0, colon);
-  if (socketSpelling === "") throw invalid("has no socket path");
-  let requestPath = colon < 0 ? "" : url.pathname.slice(colon + 1);
-  if (!requestPath.startsWith("/")) requestPath = `/${requestPath}`;
-  const scheme = url.protocol === "wss+unix:" ? "wss:" : "ws:";
-  return {
-    request: new URL(`${scheme}//localhost${requestPath}${url.search}`),
-    socketPath: decodePath(socketSpelling),
-    socketSpelling,
-    url,
-  };
-}
-
-function decodePath(spelling: string): string {
-  try {
-    return decodeURIComponent(spelling);
-  } catch {
-    return spelling;
-  }
-}
-
-/**
- * Resolves a redirect's `Location` against the current target (RFC 9110
- * §10.2.2). Over a Unix domain socket only a relative one is followed, on the
- * same socket.
- */
-function redirectTarget(
-  current: Target,
-  base: URL,
-  location: string,
-  head: ResponseHead,
-): Target & { request: URL } {
-  const refuse = (detail: string) =>
-    new HandshakeError(`Cannot follow redirect: ${detail}`, {
-      status: head.status,
-      headers: head.headers,
-    });
-  let next: URL;
-  try {
-    next = new URL(location, base);
-  } catch {
-    throw refuse(`Location ${JSON.stringify(location)} is not a URL`);
-  }
-  if (next.protocol === "http:") next.protocol = "ws:";
-  else if (next.protocol === "https:") next.protocol = "wss:";
-  if (next.protocol !== "ws:" && next.protocol !== "wss:") {
-    throw refuse(
-      `Location ${next.href} has scheme ${next.protocol}, not ws:, wss:, http: or https:`,
-    );
-  }
-  // A fragment means nothing to a WebSocket server, and the request refuses one.
-  next.hash = "";
-  if (base.protocol === "wss:" && next.protocol === "ws:") {
-    throw refuse(`Location ${next.href} would leave TLS for plain TCP`);
-  }
-  if (current.socketPath === undefined) return { request: next };
-  if (isAbsoluteUrl(location) || next.origin !== base.origin) {
-    throw refuse(
-      `Location ${location} leaves the Unix domain socket; only a relative one is followed`,
-    );
-  }
-  const scheme = current.url?.protocol ?? "ws+unix:";
-  return {
-    ...current,
-    request: next,
-    url: new URL(`${scheme}${current.socketSpelling}:${next.pathname}${next.search}`),
-  };
-}
-
-function isAbsoluteUrl(location: string): boolean {
-  try {
-    new URL(location);
-    return true;
-  } catch {
-    return false;
   }
 }
 
