@@ -24,6 +24,8 @@ const DOCUMENTED_ENTRY_POINTS = [
   "src/codec/mod.ts",
   "src/handshake/mod.ts",
   "src/runtime/node_upgrade.ts",
+  "src/runtime/bun_serve.ts",
+  "src/runtime/deno_serve.ts",
 ];
 const TYPED_SOURCES = ["mod.ts", "src/", "tests/", "bench/", "examples/", "scripts/"];
 

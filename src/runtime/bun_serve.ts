@@ -1,0 +1,453 @@
+/**
+ * The `Bun.serve` upgrade hook: {@linkcode upgrade}, called from the server's
+ * `fetch` handler, checks the request and calls `server.upgrade`, and the
+ * `websocket` handlers Bun then calls (`open`, `message`, `drain`, `pong`,
+ * `close`) feed each connection's {@linkcode ServerChannel}. Pass
+ * {@linkcode websocket}, or one made by {@linkcode createWebsocketHandler},
+ * as the `websocket` option of `Bun.serve`.
+ *
+ * Bun parses frames and runs the protocol itself, so the channel carries
+ * Bun's behaviour where ours would differ: Bun answers pings on its own,
+ * pings idle connections, and reports a close it starts (our `close()`, or a
+ * message over the limit) as soon as its close frame is queued, without
+ * waiting for the peer's answer.
+ *
+ * Only the slice of Bun's API used here is declared, locally, so the module
+ * type-checks without Bun's global types.
+ *
+ * @module
+ */
+
+import type { ServerChannel, UpgradeInfo } from "../_accept.ts";
+import { encodeClosePayload } from "../codec/close_code.ts";
+import { DEFAULT_MAX_MESSAGE_SIZE } from "../codec/frame.ts";
+import { ConnectionClosedError, HandshakeError } from "../errors.ts";
+import { checkUpgradeRequest } from "../handshake/server.ts";
+import type { MessageInput } from "../protocol/channel.ts";
+import type { CloseInfo, Message } from "../protocol/connection.ts";
+import type { NetAddress } from "./_transport.ts";
+
+export type { ServerChannel, UpgradeInfo } from "../_accept.ts";
+
+/** The slice of Bun's `ServerWebSocket` the handlers use. */
+export interface BunServerWebSocket {
+  /** What `server.upgrade` was given as `data`. */
+  readonly data: unknown;
+  /** How binary messages arrive; set to `"uint8array"` on `open`. */
+  binaryType: "nodebuffer" | "arraybuffer" | "uint8array" | undefined;
+  /** Returns the bytes sent, -1 when queued under backpressure, 0 when dropped. */
+  send(data: string | Uint8Array): number;
+  /** Sends a ping; returns as `send` does. */
+  ping(data: Uint8Array): number;
+  /** Sends a close frame; Bun calls the `close` handler before returning. */
+  close(code?: number, reason?: string): void;
+  /** Closes the socket without a closing handshake. */
+  terminate(): void;
+  /** Stops reading the socket. */
+  pause(): void;
+  /** Reads the socket again. */
+  resume(): void;
+  /** Returns the bytes waiting in Bun's send buffer. */
+  getBufferedAmount(): number;
+}
+
+/** The slice of Bun's `Server`, the `fetch` handler's second argument, that {@linkcode upgrade} uses. */
+export interface BunServer {
+  /** Upgrades the request once `fetch` returns; `false` when it cannot. */
+  upgrade(request: Request, options: { headers: Headers; data: unknown }): boolean;
+  /** Returns the client's address. */
+  requestIP(request: Request): { address: string; port: number } | null;
+}
+
+/** Options of {@linkcode createWebsocketHandler}, for every connection of one server. */
+export interface WebsocketHandlerOptions {
+  /**
+   * The largest message accepted, in bytes: Bun's `maxPayloadLength`. Bun
+   * closes a connection that receives more with 1009 and reports it as 1006.
+   *
+   * @default {67108864}
+   */
+  maxMessageSize?: number;
+  /**
+   * Seconds without traffic before Bun closes a connection; Bun pings idle
+   * connections before that. 0 never closes them.
+   *
+   * @default {120}
+   */
+  idleTimeout?: number;
+}
+
+/** The `websocket` option of `Bun.serve`: limits and the handlers Bun calls. */
+export interface WebsocketHandler {
+  /** The largest message accepted, in bytes. */
+  readonly maxPayloadLength: number;
+  /** Seconds without traffic before Bun closes a connection. */
+  readonly idleTimeout: number;
+  /** Compression is not negotiated: channels report no extensions. */
+  readonly perMessageDeflate: false;
+  /** Hands the new channel to `onConnection`. */
+  open(ws: BunServerWebSocket): void;
+  /** Queues a message in the channel's `readable`. */
+  message(ws: BunServerWebSocket, message: string | Uint8Array): void;
+  /** Resolves the write waiting for Bun's send buffer to empty. */
+  drain(ws: BunServerWebSocket): void;
+  /** Resolves the pings the pong answers. */
+  pong(ws: BunServerWebSocket, data: Uint8Array): void;
+  /** Settles `closed`. */
+  close(ws: BunServerWebSocket, code: number, reason: string): void;
+}
+
+/** Options of {@linkcode upgrade}, for one request. */
+export interface BunUpgradeOptions {
+  /** Receives the connection once Bun has opened it; what it throws or rejects with goes to `onError`. */
+  onConnection(channel: ServerChannel): void | Promise<void>;
+  /**
+   * Picks the subprotocol from those the client offered, in its order;
+   * `undefined` accepts none. A protocol the client did not offer is a TypeError.
+   */
+  selectProtocol?: (offered: string[], request: Request) => string | undefined;
+  /**
+   * Decides on the request before it is accepted: return nothing to accept
+   * it, or a `Response` to refuse it with. `info.remoteAddress` is Bun's
+   * `server.requestIP()`.
+   */
+  onUpgrade?: (
+    request: Request,
+    info: UpgradeInfo,
+  ) => Response | undefined | void | Promise<Response | undefined | void>;
+  /** Extra headers for the 101 response, given to `server.upgrade`; not `Sec-WebSocket-Protocol`. */
+  headers?: HeadersInit;
+  /**
+   * Receives errors thrown by `onConnection` or the hooks.
+   *
+   * @default {console.error}
+   */
+  onError?: (error: unknown) => void;
+  /**
+   * How many bytes of received messages may wait in `readable` before Bun's
+   * socket is paused (`ws.pause()`) until they are read.
+   *
+   * @default {1048576}
+   */
+  readableHighWaterMark?: number;
+  /**
+   * Milliseconds `closed` waits for Bun to report the close `close()`
+   * started before the socket is terminated. Bun reports it at once and shuts
+   * the socket down by itself, so this is only a bound.
+   *
+   * @default {5000}
+   */
+  closeTimeout?: number;
+}
+
+/**
+ * Makes the `websocket` option of `Bun.serve` with the given limits. The
+ * limits apply to the whole server, since Bun takes them there and not per
+ * connection; {@linkcode websocket} is one with the defaults.
+ *
+ * @param options The message size limit and the idle timeout.
+ * @returns The handler object to pass to `Bun.serve`.
+ *
+ * @example Limiting messages to 1 MiB
+ * ```ts ignore
+ * import { createWebsocketHandler, upgrade } from "@seed/websocket/bun";
+ *
+ * Bun.serve({
+ *   websocket: createWebsocketHandler({ maxMessageSize: 1024 * 1024 }),
+ *   fetch: (request, server) =>
+ *     upgrade(request, server, { onConnection: (channel) => channel.close(1000) }),
+ * });
+ * ```
+ */
+export function createWebsocketHandler(options: WebsocketHandlerOptions = {}): WebsocketHandler {
+  return {
+    maxPayloadLength: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+    idleTimeout: options.idleTimeout ?? 120,
+    perMessageDeflate: false,
+    open(ws) {
+      // A socket some other code upgraded: nobody would handle it.
+      if (!(ws.data instanceof BunChannel)) {
+        ws.close(1011);
+        return;
+      }
+      ws.binaryType = "uint8array";
+      ws.data.open(ws);
+    },
+    message: (ws, message) => channelOf(ws)?.receive(message),
+    drain: (ws) => channelOf(ws)?.drain(),
+    pong: (ws, data) => channelOf(ws)?.pong(data),
+    close: (ws, code, reason) => channelOf(ws)?.end(code, reason),
+  };
+}
+
+/** The `websocket` option of `Bun.serve` with the default limits of {@linkcode createWebsocketHandler}. */
+export const websocket: WebsocketHandler = createWebsocketHandler();
+
+/**
+ * Answers an upgrade request in a `Bun.serve` `fetch` handler: checks it
+ * (a bad one gets {@linkcode HandshakeError}'s status), runs
+ * `selectProtocol` and `onUpgrade`, then calls `server.upgrade`; Bun opens
+ * the connection and `onConnection` receives it. Return the result from
+ * `fetch`: `undefined` once upgraded, as Bun requires, or the refusal. A
+ * throwing hook gets a bare 500 and `onError`.
+ *
+ * Messages are read only as fast as `readable` is: Bun's socket is paused
+ * (`ws.pause()`) while `readableHighWaterMark` bytes wait unread. A write
+ * resolves once Bun has sent the message, or, when it had to queue it, once
+ * its send buffer is empty again (`drain`).
+ *
+ * @param request The request `fetch` received.
+ * @param server The server `fetch` received.
+ * @param options The connection handler, the hooks, extra headers and limits.
+ * @returns `undefined` when upgraded, otherwise the response refusing the request.
+ *
+ * @example An echo server
+ * ```ts ignore
+ * import { upgrade, websocket } from "@seed/websocket/bun";
+ *
+ * Bun.serve({
+ *   port: 8080,
+ *   websocket,
+ *   fetch: (request, server) =>
+ *     upgrade(request, server, {
+ *       onConnection: (channel) => channel.readable.pipeTo(channel.writable),
+ *     }),
+ * });
+ * ```
+ */
+export async function upgrade(
+  request: Request,
+  server: BunServer,
+  options: BunUpgradeOptions,
+): Promise<Response | undefined> {
+  const onError = options.onError ?? ((error: unknown) => console.error(error));
+  try {
+    const { protocol } = checkUpgradeRequest(request, {
+      selectProtocol: (offered) => options.selectProtocol?.(offered, request),
+    });
+    const ip = server.requestIP(request);
+    const info: UpgradeInfo = {
+      remoteAddress: { transport: "tcp", hostname: ip?.address ?? "", port: ip?.port ?? 0 },
+    };
+    const refusal = await options.onUpgrade?.(request, info);
+    if (refusal instanceof Response) return refusal;
+    const headers = new Headers(options.headers);
+    if (headers.has("sec-websocket-protocol")) {
+      throw new TypeError("Cannot upgrade request: headers may not set Sec-WebSocket-Protocol");
+    }
+    if (protocol !== "") headers.set("Sec-WebSocket-Protocol", protocol);
+    const data = new BunChannel(request, info, protocol, options, onError);
+    if (server.upgrade(request, { headers, data })) return undefined;
+    throw new Error("Cannot upgrade request: Bun's server.upgrade refused it");
+  } catch (error) {
+    if (error instanceof HandshakeError) return error.toResponse();
+    onError(error);
+    return new Response(null, { status: 500 });
+  }
+}
+
+function channelOf(ws: BunServerWebSocket): BunChannel | undefined {
+  return ws.data instanceof BunChannel ? ws.data : undefined;
+}
+
+interface PendingPing {
+  payload: Uint8Array;
+  sent: number;
+  resolve(roundTrip: number): void;
+  reject(error: unknown): void;
+}
+
+/** One connection: `ws.data` from `server.upgrade` on, its {@linkcode ServerChannel} from `open` on. */
+class BunChannel implements ServerChannel {
+  readonly readable: ReadableStream<Message>;
+  readonly writable: WritableStream<MessageInput>;
+  readonly extensions = "";
+  readonly closed: Promise<CloseInfo>;
+  readonly request: Request;
+  readonly remoteAddress: NetAddress;
+  readonly protocol: string;
+
+  #ws!: BunServerWebSocket;
+  readonly #options: BunUpgradeOptions;
+  readonly #onError: (error: unknown) => void;
+  readonly #closeTimeout: number;
+  #readController!: ReadableStreamDefaultController<Message>;
+  #readableOpen = true;
+  #paused = false;
+  #closing = false;
+  #info: CloseInfo | undefined;
+  #resolveClosed!: (info: CloseInfo) => void;
+  #closeTimer: ReturnType<typeof setTimeout> | undefined;
+  #write: { resolve(): void; reject(error: unknown): void } | undefined;
+  #pings: PendingPing[] = [];
+  #pingCount = 0;
+
+  constructor(
+    request: Request,
+    info: UpgradeInfo,
+    protocol: string,
+    options: BunUpgradeOptions,
+    onError: (error: unknown) => void,
+  ) {
+    this.request = request;
+    this.remoteAddress = info.remoteAddress;
+    this.protocol = protocol;
+    this.#options = options;
+    this.#onError = onError;
+    this.#closeTimeout = options.closeTimeout ?? 5000;
+    if (!(this.#closeTimeout >= 0)) {
+      throw new RangeError(
+        `Cannot upgrade request: closeTimeout must be at least 0, got ${this.#closeTimeout}`,
+      );
+    }
+    this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    this.readable = new ReadableStream<Message>({
+      start: (controller) => {
+        this.#readController = controller;
+      },
+      pull: () => this.#resume(),
+      cancel: () => {
+        this.#readableOpen = false;
+        this.close(1000);
+      },
+    }, {
+      highWaterMark: options.readableHighWaterMark ?? 1024 * 1024,
+      size: (message) => typeof message === "string" ? message.length : message.byteLength,
+    });
+    this.writable = new WritableStream<MessageInput>({
+      start: (controller) => {
+        // abort() waits for the write in flight; closing settles that write.
+        controller.signal.addEventListener("abort", () => this.close(1000), { once: true });
+      },
+      write: (message) => this.#send(message),
+      close: async () => {
+        this.close(1000);
+        await this.closed;
+      },
+    });
+  }
+
+  close(code?: number, reason = ""): void {
+    encodeClosePayload(code, reason);
+    if (this.#closing || this.#info !== undefined) return;
+    this.#closing = true;
+    // A paused socket would not read the peer's answer.
+    this.#resume();
+    this.#closeTimer = setTimeout(() => {
+      this.#ws.terminate();
+      this.end(1006, "");
+    }, this.#closeTimeout);
+    this.#ws.close(code, reason);
+  }
+
+  ping(payload?: Uint8Array): Promise<number> {
+    const data = payload ?? new Uint8Array(new Uint32Array([++this.#pingCount]).buffer);
+    return new Promise((resolve, reject) => {
+      if (data.byteLength > 125) {
+        throw new RangeError(`Cannot send ping: payload is ${data.byteLength} bytes, limit is 125`);
+      }
+      if (this.#closing || this.#info !== undefined) throw this.#closedError("send ping");
+      this.#checkSent(this.#ws.ping(data), data.byteLength, "send ping");
+      this.#pings.push({ payload: data.slice(), sent: performance.now(), resolve, reject });
+    });
+  }
+
+  open(ws: BunServerWebSocket): void {
+    this.#ws = ws;
+    try {
+      Promise.resolve(this.#options.onConnection(this)).catch(this.#onError);
+    } catch (error) {
+      this.#onError(error);
+    }
+  }
+
+  receive(message: string | Uint8Array): void {
+    if (!this.#readableOpen) return;
+    // A plain view, not Bun's Buffer subclass, whatever binaryType gave.
+    this.#readController.enqueue(typeof message === "string" ? message : toBytes(message));
+    if (!this.#paused && !this.#closing && (this.#readController.desiredSize ?? 0) <= 0) {
+      this.#paused = true;
+      this.#ws.pause();
+    }
+  }
+
+  drain(): void {
+    // Bun calls drain as its send buffer shrinks; the write waits until it is empty.
+    if (this.#ws.getBufferedAmount() > 0) return;
+    this.#write?.resolve();
+    this.#write = undefined;
+  }
+
+  pong(data: Uint8Array): void {
+    const index = this.#pings.findIndex((ping) => equalBytes(ping.payload, data));
+    if (index < 0) return;
+    // A pong acknowledges its ping and every ping sent before it.
+    const now = performance.now();
+    for (const ping of this.#pings.splice(0, index + 1)) ping.resolve(now - ping.sent);
+  }
+
+  end(code: number, reason: string): void {
+    if (this.#info !== undefined) return;
+    clearTimeout(this.#closeTimer);
+    const info = { code, reason, wasClean: code !== 1006 };
+    this.#info = info;
+    this.#write?.reject(this.#closedError("send message"));
+    this.#write = undefined;
+    for (const ping of this.#pings.splice(0)) ping.reject(this.#closedError("receive pong"));
+    if (this.#readableOpen) {
+      this.#readableOpen = false;
+      if (info.wasClean) this.#readController.close();
+      else this.#readController.error(this.#closedError("receive message"));
+    }
+    this.#resolveClosed(info);
+  }
+
+  #send(message: MessageInput): Promise<void> | undefined {
+    const data = typeof message === "string" ? message : toBytes(message);
+    if (this.#closing || this.#info !== undefined) throw this.#closedError("send message");
+    const length = typeof data === "string" ? data.length : data.byteLength;
+    const status = this.#ws.send(data);
+    if (status !== -1) return this.#checkSent(status, length, "send message");
+    return new Promise((resolve, reject) => this.#write = { resolve, reject });
+  }
+
+  /** Bun returns 0 for a dropped message, and for an empty one it sent. */
+  #checkSent(status: number, length: number, what: string): undefined {
+    if (status !== 0 || length === 0) return;
+    this.#ws.terminate();
+    this.end(1006, "");
+    throw this.#closedError(what);
+  }
+
+  #closedError(what: string): ConnectionClosedError {
+    const { code, reason, wasClean } = this.#info ?? { code: 1006, reason: "", wasClean: false };
+    const state = this.#info === undefined ? "closing" : "closed";
+    return new ConnectionClosedError(`Cannot ${what}: connection is ${state}`, {
+      closeCode: code,
+      reason,
+      wasClean,
+    });
+  }
+
+  #resume(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#ws.resume();
+  }
+}
+
+function toBytes(message: ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (message instanceof ArrayBuffer) return new Uint8Array(message);
+  if (ArrayBuffer.isView(message)) {
+    return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
+  }
+  throw new TypeError(
+    `Cannot send message: expected a string, an ArrayBuffer or a view, got ${typeof message}`,
+  );
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
