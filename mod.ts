@@ -53,6 +53,7 @@ export {
   type WebSocketServer,
 } from "./src/listen.ts";
 export type { FrameParserOptions, Role } from "./src/codec/frame.ts";
+export type { HeadParserOptions } from "./src/handshake/http1.ts";
 export type { NetAddress, TlsConnectOptions, TlsListenOptions } from "./src/runtime/_transport.ts";
 export {
   type WebSocketCloseInfo,

@@ -33,7 +33,10 @@ const steps: [name: string, command: string, args: string[]][] = [
   ["format", deno, ["fmt", "--check"]],
   ["lint", deno, ["lint"]],
   ["type check", deno, ["check", ...TYPED_SOURCES]],
-  ["documentation", deno, ["doc", "--lint", ...DOCUMENTED_ENTRY_POINTS]],
+  // Each entry point alone: its documentation must not lean on another's exports.
+  ...DOCUMENTED_ENTRY_POINTS.map((
+    entry,
+  ): [string, string, string[]] => [`documentation of ${entry}`, deno, ["doc", "--lint", entry]]),
   ["publish dry run", deno, ["publish", "--dry-run", "--allow-dirty"]],
   ["tests and examples under Deno", deno, [
     "test",

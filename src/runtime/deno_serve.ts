@@ -38,6 +38,10 @@ import { utf8Length } from "../_close_arguments.ts";
 import type { NetAddress } from "./_transport.ts";
 
 export type { ServerChannel, UpgradeInfo, UpgradeOptions } from "../_accept.ts";
+export type { FrameParserOptions, Role } from "../codec/frame.ts";
+export type { Channel, ChannelOptions, MessageInput } from "../protocol/channel.ts";
+export type { CloseInfo, ConnectionOptions, Message } from "../protocol/connection.ts";
+export type { NetAddress } from "./_transport.ts";
 
 // The slice of Deno's API this module uses.
 interface DenoWebSocket {

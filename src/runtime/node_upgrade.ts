@@ -16,6 +16,10 @@ import { answerUpgrade, type ServerChannel, type UpgradeOptions } from "../_acce
 import { socketToTransport } from "./node.ts";
 
 export type { ServerChannel, UpgradeInfo, UpgradeOptions } from "../_accept.ts";
+export type { FrameParserOptions, Role } from "../codec/frame.ts";
+export type { Channel, ChannelOptions, MessageInput } from "../protocol/channel.ts";
+export type { CloseInfo, ConnectionOptions, Message } from "../protocol/connection.ts";
+export type { NetAddress } from "./_transport.ts";
 
 /**
  * Answers the upgrade request an `http.Server` emitted with its `upgrade`
