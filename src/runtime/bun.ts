@@ -29,19 +29,6 @@ import type {
   TransportListener,
 } from "./_transport.ts";
 
-export type { ByteStreams } from "../protocol/channel.ts";
-export type {
-  ConnectOptions,
-  ListenOptions,
-  NetAddress,
-  RuntimeNet,
-  StartTlsOptions,
-  TlsConnectOptions,
-  TlsListenOptions,
-  Transport,
-  TransportListener,
-} from "./_transport.ts";
-
 /** The socket Bun passes to every handler, reduced to what is used here. */
 interface BunSocket {
   /** Per-socket data; this module keeps the socket's transport in it. */

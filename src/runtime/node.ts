@@ -22,19 +22,6 @@ import type {
   TransportListener,
 } from "./_transport.ts";
 
-export type { ByteStreams } from "../protocol/channel.ts";
-export type {
-  ConnectOptions,
-  ListenOptions,
-  NetAddress,
-  RuntimeNet,
-  StartTlsOptions,
-  TlsConnectOptions,
-  TlsListenOptions,
-  Transport,
-  TransportListener,
-} from "./_transport.ts";
-
 /**
  * How many received bytes may wait in `readable` before the socket is paused.
  * Small, because the channel above keeps its own, larger message queue.

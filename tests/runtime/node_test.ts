@@ -5,15 +5,14 @@ import { readFileSync, rmSync } from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import { join } from "node:path";
-import {
-  type ListenOptions,
-  type NetAddress,
-  nodeNet,
-  socketToTransport,
-  type TlsConnectOptions,
-  type Transport,
-  type TransportListener,
-} from "../../src/runtime/node.ts";
+import { nodeNet, socketToTransport } from "../../src/runtime/node.ts";
+import type {
+  ListenOptions,
+  NetAddress,
+  TlsConnectOptions,
+  Transport,
+  TransportListener,
+} from "../../src/runtime/_transport.ts";
 
 const HOST = "127.0.0.1";
 const KIB = 1024;
