@@ -190,8 +190,9 @@ test("a client refuses each tampered field of a server's response with 502", asy
     ["Connection removed", "Connection: Upgrade\r\n", "", /Connection is missing/],
     [
       "Sec-WebSocket-Accept",
-      /Sec-WebSocket-Accept: ./,
-      "Sec-WebSocket-Accept: X",
+      // A fixed wrong value: changing one character could leave it as it was.
+      /Sec-WebSocket-Accept: [^\r]*/,
+      "Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
       /Sec-WebSocket-Accept/,
     ],
     [
