@@ -52,6 +52,18 @@ export interface ChannelOptions extends ConnectionOptions {
    * @default {1048576}
    */
   readableHighWaterMark?: number;
+  /**
+   * Seconds without receiving anything after which a ping is sent; when
+   * nothing arrives for as long again, the connection is closed with 1001.
+   * 0 turns it off. Deno's and Bun's servers count this option in seconds too.
+   *
+   * @default {0}
+   */
+  idleTimeout?: number;
+  /** Called with the payload of each ping received; the pong is sent by itself. */
+  onPing?: (payload: Uint8Array) => void;
+  /** Called with the payload of each pong received, solicited or not. */
+  onPong?: (payload: Uint8Array) => void;
 }
 
 /** A value `writable` accepts: text, or bytes in any binary form. */
@@ -92,6 +104,14 @@ export interface Channel {
    * @throws {RangeError} When the payload is over 125 bytes.
    */
   ping(payload?: Uint8Array): Promise<number>;
+  /**
+   * Sends an unsolicited pong, a one-way heartbeat (RFC 6455 §5.5.3).
+   *
+   * @param payload At most 125 bytes.
+   * @throws {RangeError} When the payload is over 125 bytes.
+   * @throws {ConnectionClosedError} When the closing handshake has started.
+   */
+  pong(payload?: Uint8Array): void;
 }
 
 const DEFAULT_CLOSE_TIMEOUT = 5000;
@@ -175,6 +195,10 @@ class ByteStreamChannel implements Channel {
   #resolveClosed!: (info: CloseInfo) => void;
   #pings: PendingPing[] = [];
   #pingCount = 0;
+  readonly #idleTimeout: number;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastReceived = 0;
+  #idlePinged = false;
 
   constructor(transport: ByteStreams, options: ChannelOptions) {
     this.#role = options.role;
@@ -186,6 +210,12 @@ class ByteStreamChannel implements Channel {
         `Cannot create channel: closeTimeout must be at least 0, got ${this.#closeTimeout}`,
       );
     }
+    this.#idleTimeout = (options.idleTimeout ?? 0) * 1000;
+    if (!(this.#idleTimeout >= 0)) {
+      throw new RangeError(
+        `Cannot create channel: idleTimeout must be at least 0, got ${options.idleTimeout}`,
+      );
+    }
     const highWaterMark = options.readableHighWaterMark ?? DEFAULT_READABLE_HIGH_WATER_MARK;
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#reader = transport.readable.getReader();
@@ -195,7 +225,11 @@ class ByteStreamChannel implements Channel {
       message: (data) => {
         if (this.#readableOpen) this.#readableController.enqueue(data);
       },
-      pong: (payload) => this.#settlePings(payload),
+      ping: (payload) => options.onPing?.(payload),
+      pong: (payload) => {
+        this.#settlePings(payload);
+        options.onPong?.(payload);
+      },
       end: (info) => this.#end(info),
     });
     this.readable = new ReadableStream<Message>({
@@ -219,6 +253,10 @@ class ByteStreamChannel implements Channel {
       },
       abort: () => this.close(CLOSE_CODE.NormalClosure),
     });
+    if (this.#idleTimeout > 0) {
+      this.#lastReceived = performance.now();
+      this.#scheduleIdleCheck(this.#idleTimeout);
+    }
   }
 
   close(code?: number, reason?: string): void {
@@ -235,6 +273,10 @@ class ByteStreamChannel implements Channel {
       this.#connection.ping(data);
       this.#pings.push({ payload: data.slice(), sent: performance.now(), resolve, reject });
     });
+  }
+
+  pong(payload?: Uint8Array): void {
+    this.#connection.pong(payload);
   }
 
   /**
@@ -264,6 +306,8 @@ class ByteStreamChannel implements Channel {
       this.#finish();
       return;
     }
+    this.#lastReceived = performance.now();
+    this.#idlePinged = false;
     this.#connection.receive(chunk);
   }
 
@@ -281,6 +325,27 @@ class ByteStreamChannel implements Channel {
     // A failed write is the transport failing: nothing more can be exchanged.
     written.catch(() => this.#abortTransport());
     this.#lastWrite = written;
+  }
+
+  /**
+   * Checks for idleness at most once per `idleTimeout`, rather than
+   * resetting a timer on every chunk received.
+   */
+  #scheduleIdleCheck(delay: number): void {
+    this.#idleTimer = setTimeout(() => this.#checkIdle(), delay);
+  }
+
+  #checkIdle(): void {
+    if (this.#connection.state !== "open") return;
+    // A consumer that stopped reading stopped the transport: that is not the peer being idle.
+    if ((this.#readableController.desiredSize ?? 1) <= 0) this.#lastReceived = performance.now();
+    const idle = performance.now() - this.#lastReceived;
+    if (idle < this.#idleTimeout) return this.#scheduleIdleCheck(this.#idleTimeout - idle);
+    if (this.#idlePinged) return this.close(CLOSE_CODE.GoingAway, "Idle timeout");
+    this.#idlePinged = true;
+    this.#lastReceived = performance.now();
+    this.#connection.ping(uniquePingPayload(++this.#pingCount));
+    this.#scheduleIdleCheck(this.#idleTimeout);
   }
 
   /** Bounds the closing handshake and the shutdown of the transport by one deadline. */
@@ -334,6 +399,7 @@ class ByteStreamChannel implements Channel {
     if (this.#finished || info === undefined || !this.#transportEnded) return;
     this.#finished = true;
     clearTimeout(this.#closeTimer);
+    clearTimeout(this.#idleTimer);
     this.#resolveClosed(info);
   }
 

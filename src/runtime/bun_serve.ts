@@ -42,6 +42,8 @@ export interface BunServerWebSocket {
   send(data: string | Uint8Array): number;
   /** Sends a ping; returns as `send` does. */
   ping(data: Uint8Array): number;
+  /** Sends a pong; returns as `send` does. */
+  pong(data: Uint8Array): number;
   /** Sends a close frame; Bun calls the `close` handler before returning. */
   close(code?: number, reason?: string): void;
   /** Closes the socket without a closing handshake. */
@@ -178,7 +180,7 @@ export function createWebsocketHandler(options: WebsocketHandlerOptions = {}): W
     },
     message: (ws, message) => channelOf(ws)?.receive(message),
     drain: (ws) => channelOf(ws)?.drain(),
-    pong: (ws, data) => channelOf(ws)?.pong(data),
+    pong: (ws, data) => channelOf(ws)?.receivePong(data),
     close: (ws, code, reason) => channelOf(ws)?.end(code, reason),
   };
 }
@@ -381,7 +383,17 @@ class BunChannel implements ServerChannel {
     this.#write = undefined;
   }
 
-  pong(data: Uint8Array): void {
+  pong(payload: Uint8Array = new Uint8Array(0)): void {
+    if (payload.byteLength > 125) {
+      throw new RangeError(
+        `Cannot send pong: payload is ${payload.byteLength} bytes, limit is 125`,
+      );
+    }
+    if (this.#closing || this.#info !== undefined) throw this.#closedError("send pong");
+    this.#checkSent(this.#ws.pong(payload), payload.byteLength, "send pong");
+  }
+
+  receivePong(data: Uint8Array): void {
     const index = this.#pings.findIndex((ping) => equalBytes(ping.payload, data));
     if (index < 0) return;
     // A pong acknowledges its ping and every ping sent before it.

@@ -12,8 +12,8 @@
  *   is held.
  * - It takes no message size limit. `maxMessageSize` is checked on each
  *   message received (text in UTF-8 bytes); one over it closes with 1009.
- * - It has no ping API. `ping()` rejects; Deno pings by itself every
- *   `idleTimeout` seconds.
+ * - It has no ping API. `ping()` rejects and `pong()` throws; Deno pings by
+ *   itself every `idleTimeout` seconds and answers pings unseen.
  * - It reports send pressure only as `bufferedAmount`. A write resolves once
  *   that is under 1 MiB, checked every 5 ms while it is over.
  * - A server that closes and then receives a message drops the connection
@@ -270,6 +270,10 @@ class DenoChannel implements Channel {
     return Promise.reject(
       new Error("Cannot send ping: Deno's WebSocket has no ping API, use idleTimeout"),
     );
+  }
+
+  pong(): void {
+    throw new Error("Cannot send pong: Deno's WebSocket has no pong API");
   }
 
   #receive(data: unknown): void {

@@ -218,3 +218,52 @@ test("fromByteStreams exposes the handshake's protocol and extensions", () => {
 test("fromByteStreams rejects a negative closeTimeout", () => {
   assert.throws(() => pair({ closeTimeout: -1 }), RangeError);
 });
+
+test("fromByteStreams reports pings and pongs to onPing and onPong, and pong() sends an unsolicited pong", async () => {
+  const pings: number[][] = [];
+  const pongs: number[][] = [];
+  const { client, server } = pair(
+    { onPong: (payload) => pongs.push([...payload]) },
+    { onPing: (payload) => pings.push([...payload]) },
+  );
+  await client.ping(new Uint8Array([1, 2]));
+  server.pong(new Uint8Array([9]));
+  client.close(1000);
+  await Promise.all([client.closed, server.closed]);
+  assert.deepEqual(pings, [[1, 2]]);
+  assert.deepEqual(pongs, [[1, 2], [9]]);
+});
+
+test("fromByteStreams pong() refuses a payload over 125 bytes", () => {
+  const { server } = rawPeer();
+  assert.throws(() => server.pong(new Uint8Array(126)), RangeError);
+  server.close(1000);
+});
+
+test("fromByteStreams pings an idle peer after idleTimeout, then closes with 1001 when it stays silent", async () => {
+  const { server, frames } = rawPeer({ idleTimeout: 0.03, closeTimeout: 20 });
+  const started = performance.now();
+  const info = await server.closed;
+  const elapsed = performance.now() - started;
+  assert.deepEqual(frames.map((frame) => frame.opcode), [OPCODE.Ping, OPCODE.Close]);
+  const close = frames[1]!;
+  assert.equal((close.payload[0]! << 8) | close.payload[1]!, 1001);
+  assert.equal(new TextDecoder().decode(close.payload.subarray(2)), "Idle timeout");
+  assert.equal(info.code, 1006); // the silent peer never answered the close either
+  assert.ok(elapsed >= 55, `closed after ${elapsed} ms`);
+});
+
+test("fromByteStreams keeps a connection whose peer answers the idle ping", async () => {
+  const { client, server } = pair({}, { idleTimeout: 0.02 });
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  const writer = client.writable.getWriter();
+  await writer.write("still here");
+  const reader = server.readable.getReader();
+  assert.deepEqual(await reader.read(), { value: "still here", done: false });
+  client.close(1000);
+  assert.equal((await server.closed).code, 1000);
+});
+
+test("fromByteStreams rejects a negative idleTimeout", () => {
+  assert.throws(() => pair({}, { idleTimeout: -1 }), RangeError);
+});
