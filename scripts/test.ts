@@ -11,6 +11,7 @@
  */
 
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -19,14 +20,12 @@ const bin = (name: string) =>
 const deno = bin("deno");
 const bun = bin("bun");
 
-const DOCUMENTED_ENTRY_POINTS = [
-  "mod.ts",
-  "src/codec/mod.ts",
-  "src/handshake/mod.ts",
-  "src/runtime/node_upgrade.ts",
-  "src/runtime/bun_serve.ts",
-  "src/runtime/deno_serve.ts",
-];
+/** Every entry point of deno.json's exports map, as a path from the root. */
+const DOCUMENTED_ENTRY_POINTS = Object.values(
+  (JSON.parse(readFileSync(new URL("../deno.json", import.meta.url), "utf8")) as {
+    exports: Record<string, string>;
+  }).exports,
+).map((path) => path.replace(/^\.\//, ""));
 const TYPED_SOURCES = ["mod.ts", "src/", "tests/", "bench/", "examples/", "scripts/"];
 
 const steps: [name: string, command: string, args: string[]][] = [
