@@ -52,6 +52,13 @@ export {
   type UpgradeOptions,
   type WebSocketServer,
 } from "./src/listen.ts";
+export {
+  type Runtime,
+  serve,
+  type ServeMode,
+  type ServeOptions,
+  type Server,
+} from "./src/serve.ts";
 export type { FrameParserOptions, Role } from "./src/codec/frame.ts";
 export type { HeadParserOptions } from "./src/handshake/http1.ts";
 export type { NetAddress, TlsConnectOptions, TlsListenOptions } from "./src/runtime/_transport.ts";

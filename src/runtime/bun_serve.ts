@@ -22,6 +22,7 @@ import type { ServerChannel, UpgradeInfo } from "../_accept.ts";
 import { encodeClosePayload } from "../codec/close_code.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "../codec/frame.ts";
 import { ConnectionClosedError, HandshakeError } from "../errors.ts";
+import { checkOptions } from "../_serve_options.ts";
 import { checkUpgradeRequest } from "../handshake/server.ts";
 import type { MessageInput } from "../protocol/channel.ts";
 import type { CloseInfo, Message } from "../protocol/connection.ts";
@@ -96,7 +97,9 @@ export interface WebsocketHandler {
   message(ws: BunServerWebSocket, message: string | Uint8Array): void;
   /** Resolves the write waiting for Bun's send buffer to empty. */
   drain(ws: BunServerWebSocket): void;
-  /** Resolves the pings the pong answers. */
+  /** Reports the ping to `onPing`; Bun has answered it. */
+  ping(ws: BunServerWebSocket, data: Uint8Array): void;
+  /** Resolves the pings the pong answers, and reports it to `onPong`. */
   pong(ws: BunServerWebSocket, data: Uint8Array): void;
   /** Settles `closed`. */
   close(ws: BunServerWebSocket, code: number, reason: string): void;
@@ -135,6 +138,10 @@ export interface BunUpgradeOptions {
    * @default {1048576}
    */
   readableHighWaterMark?: number;
+  /** Called with the payload of each ping received; Bun sends the pong by itself. */
+  onPing?: (payload: Uint8Array) => void;
+  /** Called with the payload of each pong received, solicited or not. */
+  onPong?: (payload: Uint8Array) => void;
   /**
    * Milliseconds `closed` waits for Bun to report the close `close()`
    * started before the socket is terminated. Bun reports it at once and shuts
@@ -180,6 +187,7 @@ export function createWebsocketHandler(options: WebsocketHandlerOptions = {}): W
     },
     message: (ws, message) => channelOf(ws)?.receive(message),
     drain: (ws) => channelOf(ws)?.drain(),
+    ping: (ws, data) => channelOf(ws)?.receivePing(data),
     pong: (ws, data) => channelOf(ws)?.receivePong(data),
     close: (ws, code, reason) => channelOf(ws)?.end(code, reason),
   };
@@ -227,6 +235,7 @@ export async function upgrade(
 ): Promise<Response | undefined> {
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   try {
+    checkOptions(options, "bun", "upgrade request", PER_SERVER_OPTIONS);
     const { protocol } = checkUpgradeRequest(request, {
       selectProtocol: (offered) => options.selectProtocol?.(offered, request),
     });
@@ -250,6 +259,12 @@ export async function upgrade(
     return new Response(null, { status: 500 });
   }
 }
+
+/** Options Bun takes per server, for {@linkcode createWebsocketHandler}, not per request. */
+const PER_SERVER_OPTIONS = {
+  maxMessageSize: "Bun takes it per server: give it to createWebsocketHandler",
+  idleTimeout: "Bun takes it per server: give it to createWebsocketHandler",
+};
 
 function channelOf(ws: BunServerWebSocket): BunChannel | undefined {
   return ws.data instanceof BunChannel ? ws.data : undefined;
@@ -393,7 +408,12 @@ class BunChannel implements ServerChannel {
     this.#checkSent(this.#ws.pong(payload), payload.byteLength, "send pong");
   }
 
+  receivePing(data: Uint8Array): void {
+    this.#options.onPing?.(toBytes(data));
+  }
+
   receivePong(data: Uint8Array): void {
+    this.#options.onPong?.(toBytes(data));
     const index = this.#pings.findIndex((ping) => equalBytes(ping.payload, data));
     if (index < 0) return;
     // A pong acknowledges its ping and every ping sent before it.

@@ -30,6 +30,7 @@ import { encodeClosePayload } from "../codec/close_code.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "../codec/frame.ts";
 import { ConnectionClosedError, HandshakeError } from "../errors.ts";
 import { hasToken } from "../handshake/_header_values.ts";
+import { checkOptions } from "../_serve_options.ts";
 import { checkUpgradeRequest } from "../handshake/server.ts";
 import type { CloseInfo, Message } from "../protocol/connection.ts";
 import type { Channel, MessageInput } from "../protocol/channel.ts";
@@ -152,6 +153,7 @@ export async function upgrade(
     : toNetAddress(options.info.remoteAddr);
   const info: UpgradeInfo = { remoteAddress };
   try {
+    checkOptions(options, "deno", "upgrade request");
     if (options.fetch !== undefined && !hasToken(request.headers.get("upgrade"), "websocket")) {
       return { response: await options.fetch(request, info), channel: undefined };
     }
@@ -176,10 +178,13 @@ export async function upgrade(
     }
     const Deno = (globalThis as { Deno?: DenoNamespace }).Deno;
     if (Deno === undefined) throw new Error("Cannot upgrade request: the Deno adapter needs Deno");
+    // Deno checks a protocol against the offer split at ", " only, and so
+    // refuses one from a client that lists them as "a,b" (as ws does): the
+    // protocol, already checked against the offer, goes on the 101 here.
     const { socket, response } = Deno.upgradeWebSocket(request, {
-      ...(protocol === "" ? {} : { protocol }),
       ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
     });
+    if (protocol !== "") response.headers.set("Sec-WebSocket-Protocol", protocol);
     for (const [name, value] of headers) response.headers.append(name, value);
     const channel = new DenoChannel(socket, protocol, limits);
     return { response, channel: Object.assign(channel, { request, remoteAddress }) };

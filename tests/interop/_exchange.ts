@@ -18,7 +18,15 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type * as WsModule from "ws";
-import { type Channel, connect, listen, type Message, type ServerChannel } from "../../mod.ts";
+import {
+  type Channel,
+  connect,
+  listen,
+  type ListenOptions,
+  type Message,
+  serve,
+  type ServerChannel,
+} from "../../mod.ts";
 
 /** The subprotocols the client offers. */
 export const OFFERED_PROTOCOLS: string[] = ["chat", "echo"];
@@ -403,41 +411,71 @@ export function testConnectAgainst(server: ForeignServer): void {
   }
 }
 
-/** Registers the tests of {@linkcode listen} against a client no one here wrote. */
-export function testListenAgainst(client: ForeignClient, deadline = DEADLINE): void {
-  for (const exchange of EXCHANGES) {
-    const options = { skip: client.skip, timeout: deadline + CLEANUP_TIME };
-    test(`listen ${exchange.title(client.name)}`, options, async () => {
-      let accept!: (channel: ServerChannel) => void;
-      const accepted = new Promise<ServerChannel>((resolve) => accept = resolve);
-      const errors: unknown[] = [];
-      const server = await listen({
-        hostname: "127.0.0.1",
-        port: 0,
-        selectProtocol: (offered) => offered.includes(PROTOCOL) ? PROTOCOL : undefined,
-        onError: (error) => errors.push(error),
-      }, accept);
-      const done = new AbortController();
-      let channel: Channel | undefined;
-      try {
-        const [ours, theirs] = await withDeadline(deadline, `${client.name} exchange`, () => {
-          const theirs = client.run(
-            `ws://127.0.0.1:${server.port}/`,
-            peerPlan(exchange),
-            done.signal,
-          );
-          const ours = accepted.then((accepted) => runOurEnd(channel = accepted, exchange));
-          return Promise.all([ours, theirs]);
-        });
-        checkExchange(exchange, ours, theirs, client.name);
-        assert.deepEqual(errors, [], "errors the server reported");
-      } finally {
-        done.abort();
-        channel?.close();
-        await server.close();
-      }
-    });
+/** A server of ours under test: how to start it with the battery's options. */
+interface ServerUnderTest {
+  name: string;
+  start(
+    options: ListenOptions,
+    accept: (channel: ServerChannel) => void,
+  ): Promise<{ port: number; close(): Promise<void> }>;
+}
+
+/**
+ * Our servers: the raw-socket one, and the runtime's own through
+ * {@linkcode serve} (`Deno.serve`, `Bun.serve` or `node:http`).
+ */
+const SERVERS: ServerUnderTest[] = [
+  { name: "listen", start: (options, accept) => listen(options, accept) },
+  {
+    name: "serve (native)",
+    start: (options, accept) => serve({ ...options, mode: "native", onConnection: accept }),
+  },
+];
+
+/** Registers the tests of our servers against a client no one here wrote. */
+export function testServersAgainst(client: ForeignClient, deadline = DEADLINE): void {
+  for (const server of SERVERS) {
+    for (const exchange of EXCHANGES) testServerAgainst(server, exchange, client, deadline);
   }
+}
+
+function testServerAgainst(
+  underTest: ServerUnderTest,
+  exchange: Exchange,
+  client: ForeignClient,
+  deadline: number,
+): void {
+  const options = { skip: client.skip, timeout: deadline + CLEANUP_TIME };
+  test(`${underTest.name} ${exchange.title(client.name)}`, options, async () => {
+    let accept!: (channel: ServerChannel) => void;
+    const accepted = new Promise<ServerChannel>((resolve) => accept = resolve);
+    const errors: unknown[] = [];
+    const server = await underTest.start({
+      hostname: "127.0.0.1",
+      port: 0,
+      selectProtocol: (offered) => offered.includes(PROTOCOL) ? PROTOCOL : undefined,
+      onError: (error) => errors.push(error),
+    }, accept);
+    const done = new AbortController();
+    let channel: Channel | undefined;
+    try {
+      const [ours, theirs] = await withDeadline(deadline, `${client.name} exchange`, () => {
+        const theirs = client.run(
+          `ws://127.0.0.1:${server.port}/`,
+          peerPlan(exchange),
+          done.signal,
+        );
+        const ours = accepted.then((accepted) => runOurEnd(channel = accepted, exchange));
+        return Promise.all([ours, theirs]);
+      });
+      checkExchange(exchange, ours, theirs, client.name);
+      assert.deepEqual(errors, [], "errors the server reported");
+    } finally {
+      done.abort();
+      channel?.close();
+      await server.close();
+    }
+  });
 }
 
 /** Runs `work`, failing if it takes longer than `ms`, so that a hang fails the test. */

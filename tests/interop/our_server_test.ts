@@ -13,7 +13,7 @@ import {
   OFFERED_PROTOCOLS,
   PeerScript,
   type Plan,
-  testListenAgainst,
+  testServersAgainst,
   type WebSocketLike,
 } from "./_exchange.ts";
 
@@ -110,6 +110,6 @@ const chromiumClient: ForeignClient = {
   },
 };
 
-testListenAgainst(runtimeClient);
-testListenAgainst(wsClient);
-testListenAgainst(chromiumClient, BROWSER_DEADLINE);
+testServersAgainst(runtimeClient);
+testServersAgainst(wsClient);
+testServersAgainst(chromiumClient, BROWSER_DEADLINE);
