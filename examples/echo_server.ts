@@ -1,6 +1,8 @@
 /**
- * A WebSocket echo server on a raw socket: every message goes back to its
- * sender unchanged, text as text and binary as binary.
+ * A WebSocket echo server: every message goes back to its sender unchanged,
+ * text as text and binary as binary. `--mode native` (the default) serves
+ * with the runtime's own HTTP server (`Deno.serve`, `Bun.serve`,
+ * `node:http`); `--mode raw` with our codec on raw sockets.
  *
  *     deno run -A examples/echo_server.ts --port 8080
  *     bun examples/echo_server.ts --port 8080
@@ -16,7 +18,7 @@
 
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { listen, type ServerChannel, type WebSocketServer } from "../mod.ts";
+import { serve, type ServeMode, type Server } from "../mod.ts";
 
 const USAGE = `Usage: echo_server [options]
 
@@ -32,6 +34,9 @@ Options:
   --protocols A,B      subprotocols accepted, comma-separated; the first the
                        client offers that is listed here is chosen, and a
                        client offering none of them gets none (default echo)
+  --mode MODE          native: the runtime's own HTTP server (Deno.serve,
+                       Bun.serve, node:http); raw: our codec on raw sockets
+                       (default native)
   -h, --help           print this help and exit`;
 
 // RFC 7230 §3.2.6: a subprotocol is a token.
@@ -76,6 +81,7 @@ try {
       hostname: { type: "string", default: "127.0.0.1" },
       "max-message": { type: "string" },
       protocols: { type: "string", default: "echo" },
+      mode: { type: "string", default: "native" },
       help: { type: "boolean", short: "h", default: false },
     },
   }).values;
@@ -91,43 +97,38 @@ const maxMessageSize = flags["max-message"] === undefined
   ? undefined
   : parseInteger("--max-message", flags["max-message"], 1, Number.MAX_SAFE_INTEGER);
 const accepted = parseProtocols(flags.protocols);
+if (flags.mode !== "native" && flags.mode !== "raw") {
+  usageError(`--mode must be native or raw, got ${JSON.stringify(flags.mode)}`);
+}
+const mode: ServeMode = flags.mode;
 
-const open = new Set<ServerChannel>();
-let server: WebSocketServer;
+let server: Server;
 try {
-  server = await listen({
+  server = await serve({
+    mode,
     hostname: flags.hostname,
     port,
     ...(maxMessageSize === undefined ? {} : { maxMessageSize }),
     // The client's order decides: its first offer that we accept.
     selectProtocol: (offered) => offered.find((protocol) => accepted.includes(protocol)),
     onError: (error) => console.error(`echo_server: ${error}`),
-  }, (channel) => {
-    open.add(channel);
-    channel.closed.then(() => open.delete(channel));
     // A failed connection errors the pipe; its close code has been sent already.
-    channel.readable.pipeTo(channel.writable).catch(() => {});
+    onConnection: (channel) => channel.readable.pipeTo(channel.writable).catch(() => {}),
   });
 } catch (error) {
   console.error(`echo_server: cannot listen on ${flags.hostname}:${port}: ${error}`);
   process.exit(1);
 }
 
-const address = server.address;
-if (address.transport === "tcp") {
-  const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
-  console.log(`listening on ws://${host}:${address.port}`);
-}
+const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
+console.log(`listening on ws://${host}:${server.port}`);
 
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) process.exit(1); // A second signal does not wait.
   stopping = true;
+  // Closes each open connection with 1001, each bounded by its close timeout.
   await server.close();
-  const closing = [...open];
-  for (const channel of closing) channel.close(1001, "server shutting down");
-  // Each close is bounded by the channel's close timeout.
-  await Promise.all(closing.map((channel) => channel.closed));
   process.exit(0);
 }
 process.on("SIGINT", stop);

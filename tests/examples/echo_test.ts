@@ -50,120 +50,128 @@ function lines(text: string): string[] {
   return text === "" ? [] : text.replace(/\n$/, "").split("\n");
 }
 
-test("echo_server echoes text as text and binary as binary", { timeout: 3 * TIMEOUT }, async () => {
-  await withEchoServer([], async (url, server) => {
-    assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+$/);
-    assert.equal(server.stdout, `listening on ${url}\n`);
-    const channel = await within(connect(url, { protocols: ["echo"] }), "connection");
-    try {
-      assert.equal(channel.protocol, "echo");
-      const writer = channel.writable.getWriter();
-      const reader = channel.readable.getReader();
-      assert.equal(await roundTrip(writer, reader, "hello"), "hello");
-      assert.equal(await roundTrip(writer, reader, "h\u00e9llo \u2713"), "h\u00e9llo \u2713");
-      assert.equal(await roundTrip(writer, reader, ""), "");
-      const bytes = new Uint8Array([0, 1, 2, 0x80, 0xff]);
-      assertBytes(await roundTrip(writer, reader, bytes), bytes);
-      assertBytes(await roundTrip(writer, reader, new Uint8Array(0)), new Uint8Array(0));
-      writer.releaseLock();
-      reader.releaseLock();
-    } finally {
-      await closeChannel(channel);
-    }
-    assert.equal((await channel.closed).code, 1000);
-  });
-});
-
-test("echo_server echoes a 1 MiB message", { timeout: 3 * TIMEOUT }, async () => {
-  await withEchoServer([], async (url) => {
-    const channel = await within(connect(url), "connection");
-    try {
-      const writer = channel.writable.getWriter();
-      const reader = channel.readable.getReader();
-      const big = patternBytes(1024 * 1024);
-      assertBytes(await roundTrip(writer, reader, big), big);
-      const text = "\u00e9".repeat(512 * 1024); // 1 MiB of UTF-8
-      assert.equal(await roundTrip(writer, reader, text), text);
-      writer.releaseLock();
-      reader.releaseLock();
-    } finally {
-      await closeChannel(channel);
-    }
-  });
-});
-
-test("echo_server --max-message 1000 closes with 1009 on a 2000-byte message", {
-  timeout: 3 * TIMEOUT,
-}, async () => {
-  await withEchoServer(["--max-message", "1000"], async (url) => {
-    const channel = await within(connect(url), "connection");
-    try {
-      const writer = channel.writable.getWriter();
-      const reader = channel.readable.getReader();
-      const limit = patternBytes(1000);
-      assertBytes(await roundTrip(writer, reader, limit), limit);
-      await within(writer.write(patternBytes(2000)), "write");
-      await within(reader.read(), "end of messages").catch(() => {});
-      const { code } = await within(channel.closed, "close");
-      assert.equal(code, 1009);
-    } finally {
-      await closeChannel(channel);
-    }
-  });
-});
-
-test("echo_server --protocols a,b picks the client's first offer that it accepts", {
-  timeout: 3 * TIMEOUT,
-}, async () => {
-  await withEchoServer(["--protocols", "a,b"], async (url) => {
-    const offers: [offered: string[], chosen: string][] = [
-      [["c", "b", "a"], "b"],
-      [["a", "b"], "a"],
-      [["b"], "b"],
-      // No subprotocol in common: the connection opens without one.
-      [["c", "echo"], ""],
-      [[], ""],
-    ];
-    for (const [offered, chosen] of offers) {
-      const channel = await within(connect(url, { protocols: offered }), "connection");
+for (const mode of ["native", "raw"]) {
+  test(`echo_server --mode ${mode} echoes text as text and binary as binary`, {
+    timeout: 3 * TIMEOUT,
+  }, async () => {
+    await withEchoServer(["--mode", mode], async (url, server) => {
+      assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+$/);
+      assert.equal(server.stdout, `listening on ${url}\n`);
+      const channel = await within(connect(url, { protocols: ["echo"] }), "connection");
       try {
-        assert.equal(channel.protocol, chosen, `offered ${offered.join(", ")}`);
+        assert.equal(channel.protocol, "echo");
         const writer = channel.writable.getWriter();
         const reader = channel.readable.getReader();
-        assert.equal(await roundTrip(writer, reader, "hi"), "hi");
+        assert.equal(await roundTrip(writer, reader, "hello"), "hello");
+        assert.equal(await roundTrip(writer, reader, "h\u00e9llo \u2713"), "h\u00e9llo \u2713");
+        assert.equal(await roundTrip(writer, reader, ""), "");
+        const bytes = new Uint8Array([0, 1, 2, 0x80, 0xff]);
+        assertBytes(await roundTrip(writer, reader, bytes), bytes);
+        assertBytes(await roundTrip(writer, reader, new Uint8Array(0)), new Uint8Array(0));
         writer.releaseLock();
         reader.releaseLock();
       } finally {
         await closeChannel(channel);
       }
-    }
+      assert.equal((await channel.closed).code, 1000);
+    });
   });
-});
 
-test("echo_server closes connections with 1001 and exits 0 on SIGTERM", {
-  timeout: 3 * TIMEOUT,
-}, async () => {
-  await withEchoServer([], async (url, server) => {
-    const channel = await within(connect(url), "connection");
-    try {
-      // Not server.child.kill(): Deno's ChildProcess then reports the signal
-      // as the cause of the exit even when the process handled it and exited 0.
-      process.kill(server.child.pid!, "SIGTERM");
-      assert.equal((await within(channel.closed, "close")).code, 1001);
-      assert.deepEqual(await server.exit(), { code: 0, signal: null }, server.stderr);
-      assert.deepEqual(lines(server.stdout), [`listening on ${url}`]);
-      assert.equal(server.stderr, "");
-    } finally {
-      await closeChannel(channel);
-    }
+  test(`echo_server --mode ${mode} echoes a 1 MiB message`, { timeout: 3 * TIMEOUT }, async () => {
+    await withEchoServer(["--mode", mode], async (url) => {
+      const channel = await within(connect(url), "connection");
+      try {
+        const writer = channel.writable.getWriter();
+        const reader = channel.readable.getReader();
+        const big = patternBytes(1024 * 1024);
+        assertBytes(await roundTrip(writer, reader, big), big);
+        const text = "\u00e9".repeat(512 * 1024); // 1 MiB of UTF-8
+        assert.equal(await roundTrip(writer, reader, text), text);
+        writer.releaseLock();
+        reader.releaseLock();
+      } finally {
+        await closeChannel(channel);
+      }
+    });
   });
-});
+
+  test(`echo_server --mode ${mode} --max-message 1000 closes with 1009 on a 2000-byte message`, {
+    timeout: 3 * TIMEOUT,
+  }, async () => {
+    await withEchoServer(["--mode", mode, "--max-message", "1000"], async (url) => {
+      const channel = await within(connect(url), "connection");
+      try {
+        const writer = channel.writable.getWriter();
+        const reader = channel.readable.getReader();
+        const limit = patternBytes(1000);
+        assertBytes(await roundTrip(writer, reader, limit), limit);
+        await within(writer.write(patternBytes(2000)), "write");
+        await within(reader.read(), "end of messages").catch(() => {});
+        const { code } = await within(channel.closed, "close");
+        assert.equal(code, 1009);
+      } finally {
+        await closeChannel(channel);
+      }
+    });
+  });
+
+  test(
+    `echo_server --mode ${mode} --protocols a,b picks the client's first offer that it accepts`,
+    {
+      timeout: 3 * TIMEOUT,
+    },
+    async () => {
+      await withEchoServer(["--mode", mode, "--protocols", "a,b"], async (url) => {
+        const offers: [offered: string[], chosen: string][] = [
+          [["c", "b", "a"], "b"],
+          [["a", "b"], "a"],
+          [["b"], "b"],
+          // No subprotocol in common: the connection opens without one.
+          [["c", "echo"], ""],
+          [[], ""],
+        ];
+        for (const [offered, chosen] of offers) {
+          const channel = await within(connect(url, { protocols: offered }), "connection");
+          try {
+            assert.equal(channel.protocol, chosen, `offered ${offered.join(", ")}`);
+            const writer = channel.writable.getWriter();
+            const reader = channel.readable.getReader();
+            assert.equal(await roundTrip(writer, reader, "hi"), "hi");
+            writer.releaseLock();
+            reader.releaseLock();
+          } finally {
+            await closeChannel(channel);
+          }
+        }
+      });
+    },
+  );
+
+  test(`echo_server --mode ${mode} closes connections with 1001 and exits 0 on SIGTERM`, {
+    timeout: 3 * TIMEOUT,
+  }, async () => {
+    await withEchoServer(["--mode", mode], async (url, server) => {
+      const channel = await within(connect(url), "connection");
+      try {
+        // Not server.child.kill(): Deno's ChildProcess then reports the signal
+        // as the cause of the exit even when the process handled it and exited 0.
+        process.kill(server.child.pid!, "SIGTERM");
+        assert.equal((await within(channel.closed, "close")).code, 1001);
+        assert.deepEqual(await server.exit(), { code: 0, signal: null }, server.stderr);
+        assert.deepEqual(lines(server.stdout), [`listening on ${url}`]);
+        assert.equal(server.stderr, "");
+      } finally {
+        await closeChannel(channel);
+      }
+    });
+  });
+}
 
 test("echo_server --help prints its usage and exits 0", { timeout: 2 * TIMEOUT }, async () => {
   const { code, stdout, stderr } = await run("echo_server", ["--help"]);
   assert.equal(code, 0);
   assert.match(stdout, /^Usage: echo_server /);
-  for (const flag of ["--port", "--hostname", "--max-message", "--protocols", "--help"]) {
+  for (const flag of ["--port", "--hostname", "--max-message", "--protocols", "--mode", "--help"]) {
     assert.ok(stdout.includes(flag), `the usage names ${flag}`);
   }
   assert.equal(stderr, "");
@@ -172,7 +180,12 @@ test("echo_server --help prints its usage and exits 0", { timeout: 2 * TIMEOUT }
 test("echo_server exits 2 with one line on stderr for a bad flag", {
   timeout: 3 * TIMEOUT,
 }, async () => {
-  for (const args of [["--no-such-flag"], ["--port", "http"], ["--max-message", "0"]]) {
+  for (
+    const args of [["--no-such-flag"], ["--port", "http"], ["--max-message", "0"], [
+      "--mode",
+      "fast",
+    ]]
+  ) {
     const { code, stdout, stderr } = await run("echo_server", args);
     assert.equal(code, 2, args.join(" "));
     assert.equal(stdout, "");
