@@ -333,3 +333,66 @@ test("ServerChannel.writable waits while the client does not read", { skip }, as
     server.stop(true);
   }
 });
+
+test(
+  "upgrade refuses options Bun cannot honor per request with a 500 and a TypeError naming them",
+  {
+    skip,
+  },
+  async () => {
+    for (
+      const name of [
+        "maxFrameSize",
+        "maxFragments",
+        "fragmentSize",
+        "maxMessageSize",
+        "idleTimeout",
+      ]
+    ) {
+      const { server, url, errors } = serve({ [name]: 10 });
+      try {
+        await assert.rejects(
+          connect(url),
+          (error) => error instanceof HandshakeError && error.status === 500,
+        );
+        assert.equal(errors.length, 1);
+        assert.ok(errors[0] instanceof TypeError);
+        assert.ok(
+          errors[0].message.startsWith(
+            `Cannot upgrade request: option ${name} is not supported by Bun.serve (mode native)`,
+          ),
+          errors[0].message,
+        );
+      } finally {
+        server.stop(true);
+      }
+    }
+  },
+);
+
+test("upgrade reports pings and pongs to onPing and onPong, and pong() sends one", {
+  skip,
+}, async () => {
+  const pings: number[][] = [];
+  const pongs: number[][] = [];
+  const { server, url, accepted } = serve({
+    onPing: (payload) => pings.push([...payload]),
+    onPong: (payload) => pongs.push([...payload]),
+  });
+  const clientPongs: number[][] = [];
+  try {
+    const client = await connect(url, { onPong: (payload) => clientPongs.push([...payload]) });
+    const channel = await accepted();
+    await client.ping(new Uint8Array([1, 2]));
+    await channel.ping(new Uint8Array([3]));
+    channel.pong(new Uint8Array([4]));
+    await delay(50);
+    assert.deepEqual(pings, [[1, 2]]);
+    assert.deepEqual(pongs, [[3]]);
+    assert.deepEqual(clientPongs, [[1, 2], [4]]);
+    client.close(1000);
+    await within(client.closed, "close");
+  } finally {
+    server.stop(true);
+  }
+});

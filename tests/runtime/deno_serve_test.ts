@@ -376,3 +376,27 @@ test("ServerChannel.writable waits while Deno's bufferedAmount is high", { skip 
     await stop();
   }
 });
+
+test("upgrade refuses options Deno cannot honor with a 500 and a TypeError naming them", {
+  skip,
+}, async () => {
+  for (const name of ["maxFrameSize", "maxFragments", "fragmentSize", "onPing", "onPong"]) {
+    const { stop, url, errors } = serve({ [name]: name.startsWith("on") ? () => {} : 10 });
+    try {
+      await assert.rejects(
+        connect(url),
+        (error) => error instanceof HandshakeError && error.status === 500,
+      );
+      assert.equal(errors.length, 1);
+      assert.ok(errors[0] instanceof TypeError);
+      assert.ok(
+        errors[0].message.startsWith(
+          `Cannot upgrade request: option ${name} is not supported by Deno.serve (mode native)`,
+        ),
+        errors[0].message,
+      );
+    } finally {
+      await stop();
+    }
+  }
+});
