@@ -266,7 +266,14 @@ const enum Step {
 
 const EMPTY = new Uint8Array(0);
 // The first buffer of a payload split across chunks.
-const MIN_PAYLOAD_BUFFER = 16 * 1024;
+/**
+ * Pieces of a split payload at least this long are kept as views of the
+ * chunks they came in; shorter ones are copied together, so that a peer
+ * trickling bytes cannot make the parser hold one object per byte.
+ */
+const VIEW_PIECE_MIN = 4096;
+/** The size of the buffers short pieces are copied into. */
+const STAGING_SIZE = 16 * 1024;
 
 // The largest 64-bit length whose value is exact as a JavaScript number.
 const MAX_SAFE_HIGH_WORD = 0x1f_ffff;
@@ -284,8 +291,10 @@ const MAX_SAFE_HIGH_WORD = 0x1f_ffff;
  *
  * A frame that lies whole inside one pushed chunk gets a payload that is a
  * view into that chunk, unmasked in place: the parser takes ownership of the
- * chunks it is given. Only a frame split across chunks is copied, into a
- * buffer that grows with the bytes received, never past the frame's length.
+ * chunks it is given. Only a frame split across chunks is copied, once, when
+ * its last byte arrives; until then its pieces are held as they came (short
+ * ones copied together), so the memory it holds grows with the bytes
+ * received, whatever length its header announced.
  *
  * @example Decoding a frame split across two chunks
  * ```ts
@@ -330,9 +339,12 @@ export class FrameParser {
   #masked = false;
   readonly #mask = new Uint8Array(4);
   #length = 0;
-  // A payload split across chunks is gathered here, in a buffer of its exact size.
-  #payload = EMPTY;
+  // A payload split across chunks: its pieces so far, and how many bytes they hold.
+  #pieces: Uint8Array[] = [];
   #payloadFilled = 0;
+  // Where short pieces are copied together.
+  #staging = EMPTY;
+  #stagingFilled = 0;
   // The fragmented message in progress, if any.
   #inMessage = false;
   #messageSize = 0;
@@ -401,38 +413,69 @@ export class FrameParser {
           if (this.#masked) maskRange(payload, 0, length, this.#mask, 0);
           onFrame(this.#completeFrame(payload));
         } else {
-          // The payload continues past this chunk. Its buffer grows with the
-          // bytes that actually arrive, so a header announcing a large frame
-          // costs no memory until the frame's bytes come.
-          this.#payload = new Uint8Array(
-            Math.min(length, Math.max(MIN_PAYLOAD_BUFFER, 2 * (end - at))),
-          );
+          // The payload continues past this chunk: hold its pieces until the
+          // last one arrives, so a header announcing a large frame costs no
+          // memory until the frame's bytes come.
           this.#payloadFilled = 0;
+          this.#addPiece(chunk.subarray(at, end));
+          at = end;
           this.#step = Step.Payload;
         }
       } else {
         const take = Math.min(end - at, this.#length - this.#payloadFilled);
-        const needed = this.#payloadFilled + take;
-        if (needed > this.#payload.length) {
-          // Doubling keeps the copies linear; the buffer ends at exactly the frame's length.
-          const grown = new Uint8Array(
-            Math.min(this.#length, Math.max(needed, 2 * this.#payload.length)),
-          );
-          grown.set(this.#payload.subarray(0, this.#payloadFilled));
-          this.#payload = grown;
-        }
-        this.#payload.set(chunk.subarray(at, at + take), this.#payloadFilled);
-        this.#payloadFilled += take;
+        this.#addPiece(chunk.subarray(at, at + take));
         at += take;
         if (this.#payloadFilled === this.#length) {
-          if (this.#masked) maskRange(this.#payload, 0, this.#length, this.#mask, 0);
           this.#step = Step.Header;
-          const payload = this.#payload;
-          this.#payload = EMPTY;
-          onFrame(this.#completeFrame(payload));
+          onFrame(this.#completeFrame(this.#joinPieces()));
         }
       }
     }
+  }
+
+  #addPiece(piece: Uint8Array): void {
+    this.#payloadFilled += piece.length;
+    if (piece.length >= VIEW_PIECE_MIN) {
+      this.#flushStaging();
+      this.#pieces.push(piece);
+      return;
+    }
+    if (this.#staging.length - this.#stagingFilled < piece.length) {
+      this.#flushStaging();
+      // Never larger than what the frame still needs.
+      const remaining = this.#length - this.#payloadFilled + piece.length;
+      this.#staging = new Uint8Array(Math.min(STAGING_SIZE, remaining));
+    }
+    this.#staging.set(piece, this.#stagingFilled);
+    this.#stagingFilled += piece.length;
+  }
+
+  #flushStaging(): void {
+    if (this.#stagingFilled === 0) return;
+    this.#pieces.push(this.#staging.subarray(0, this.#stagingFilled));
+    this.#staging = this.#staging.subarray(this.#stagingFilled);
+    this.#stagingFilled = 0;
+  }
+
+  /** Copies the pieces of the payload into one buffer, unmasked, and forgets them. */
+  #joinPieces(): Uint8Array {
+    this.#flushStaging();
+    this.#staging = EMPTY;
+    const pieces = this.#pieces;
+    this.#pieces = [];
+    let payload: Uint8Array;
+    if (pieces.length === 1 && pieces[0]!.length === this.#length) {
+      payload = pieces[0]!;
+    } else {
+      payload = new Uint8Array(this.#length);
+      let offset = 0;
+      for (const piece of pieces) {
+        payload.set(piece, offset);
+        offset += piece.length;
+      }
+    }
+    if (this.#masked) maskRange(payload, 0, this.#length, this.#mask, 0);
+    return payload;
   }
 
   /**
