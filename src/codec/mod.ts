@@ -36,6 +36,7 @@ export {
   encodeFrame,
   encodeFrameChunks,
   type EncodeFrameOptions,
+  encodeTextFrame,
   type Frame,
   type FrameMask,
   FrameParser,

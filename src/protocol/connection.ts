@@ -20,6 +20,7 @@ import {
   checkFragmentSize,
   DEFAULT_MAX_MESSAGE_SIZE,
   encodeFrameChunks,
+  encodeTextFrame,
   type Frame,
   FrameParser,
   type FrameParserOptions,
@@ -87,6 +88,8 @@ const EMPTY = new Uint8Array(0);
 // The first buffer of a fragmented binary message, so small fragments do not regrow it each time.
 const MIN_BUFFER = 4096;
 const textEncoder = new TextEncoder();
+/** Texts up to this many UTF-16 units are encoded straight into their frame. */
+const SHORT_TEXT_LENGTH = 8192;
 
 /**
  * The WebSocket protocol for one open connection, free of I/O. Feed it the
@@ -207,7 +210,11 @@ export class Connection {
   send(data: Message): void {
     this.#checkOpen("send message");
     if (typeof data === "string") {
-      this.#writeData(OPCODE.Text, textEncoder.encode(data));
+      if (data.length <= SHORT_TEXT_LENGTH && data.length * 3 <= this.#fragmentSize) {
+        this.#write(encodeTextFrame(data, this.#masked));
+      } else {
+        this.#writeData(OPCODE.Text, textEncoder.encode(data));
+      }
     } else {
       this.#writeData(OPCODE.Binary, data);
     }

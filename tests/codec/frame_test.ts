@@ -5,6 +5,7 @@ import {
   DEFAULT_MAX_MESSAGE_SIZE,
   encodeFrame,
   encodeFrameChunks,
+  encodeTextFrame,
   type Frame,
   frameHeaderSize,
   type FrameMask,
@@ -13,6 +14,7 @@ import {
   MAX_CONTROL_PAYLOAD,
   writeFrameHeader,
 } from "../../src/codec/frame.ts";
+import { OPCODE } from "../../src/codec/opcode.ts";
 import { ProtocolError } from "../../src/errors.ts";
 import {
   assertDecodeFails,
@@ -823,4 +825,36 @@ test("FrameParser decodes frames with RSV bits cleared", () => {
     rsv2: false,
     rsv3: false,
   });
+});
+
+test("encodeTextFrame gives the bytes encodeFrame gives for the text's UTF-8, at every header form", () => {
+  const texts = [
+    "",
+    "a",
+    "héllo ✓ 🎉",
+    "\ud800 lone surrogate",
+    "x".repeat(41),
+    "x".repeat(42), // 126 bytes of room: the 16-bit form is reserved, the 7-bit one used
+    "x".repeat(125),
+    "x".repeat(126),
+    "é".repeat(32767), // 65534 bytes: the 64-bit form reserved, the 16-bit one used
+    "x".repeat(65536),
+  ];
+  for (const text of texts) {
+    const payload = new TextEncoder().encode(text);
+    const expected = encodeFrame({ fin: true, opcode: OPCODE.Text, payload });
+    assert.deepEqual(encodeTextFrame(text, false), expected, `${text.length} units`);
+  }
+});
+
+test("encodeTextFrame masks with a fresh key that a server parser undoes", () => {
+  for (const text of ["", "masked ✓", "y".repeat(300)]) {
+    const bytes = encodeTextFrame(text, true);
+    assert.equal(bytes[1]! & 0x80, 0x80);
+    const frames: Frame[] = [];
+    new FrameParser({ role: "server" }).push(bytes, (frame) => frames.push(frame));
+    assert.equal(frames.length, 1);
+    assert.equal(frames[0]!.opcode, OPCODE.Text);
+    assert.equal(new TextDecoder().decode(frames[0]!.payload), text);
+  }
 });
