@@ -225,7 +225,7 @@ export function checkFragmentSize(value: number | undefined, what: string): numb
 
 // Unmasked payloads from this size on are passed on as their own chunk rather
 // than copied behind the header.
-const ZERO_COPY_MIN_PAYLOAD = 16 * 1024;
+export const ZERO_COPY_MIN_PAYLOAD = 16 * 1024;
 
 /**
  * Encodes a frame for a transport that takes several chunks: one chunk for a

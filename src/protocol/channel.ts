@@ -8,7 +8,7 @@
  */
 
 import { CLOSE_CODE } from "../codec/close_code.ts";
-import type { Role } from "../codec/frame.ts";
+import { type Role, ZERO_COPY_MIN_PAYLOAD } from "../codec/frame.ts";
 import { ConnectionClosedError } from "../errors.ts";
 import { type CloseInfo, Connection, type ConnectionOptions, type Message } from "./connection.ts";
 
@@ -115,6 +115,12 @@ export interface Channel {
 }
 
 const DEFAULT_CLOSE_TIMEOUT = 5000;
+/**
+ * While a transport write is in flight, frames wait in a batch written next
+ * in one piece; a message write resolves at once while the batch holds less
+ * than this, and otherwise once the batch is written.
+ */
+const WRITE_BATCH_LIMIT = 64 * 1024;
 const DEFAULT_READABLE_HIGH_WATER_MARK = 1024 * 1024;
 
 interface PendingPing {
@@ -190,6 +196,12 @@ class ByteStreamChannel implements Channel {
   #draining = false;
   #transportEnded = false;
   #finished = false;
+  // The transport write in flight, and the frames waiting for it to finish.
+  #writing = false;
+  #batch: Uint8Array[] = [];
+  #batchBytes = 0;
+  #batchWritten: Deferred | undefined;
+  /** Settles once the last frame handed to the transport so far is written. */
   #lastWrite: Promise<void> = Promise.resolve();
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #resolveClosed!: (info: CloseInfo) => void;
@@ -244,8 +256,12 @@ class ByteStreamChannel implements Channel {
     }, { highWaterMark, size: messageSize });
     this.writable = new WritableStream<MessageInput>({
       write: (message) => {
-        this.#connection.send(toMessage(message));
-        return this.#lastWrite;
+        const data = toMessage(message);
+        this.#connection.send(data);
+        // A server sends large binary payloads uncopied: they must not change until written.
+        const uncopied = this.#role === "server" && typeof data !== "string" &&
+          data.byteLength >= ZERO_COPY_MIN_PAYLOAD;
+        if (uncopied || this.#batchBytes >= WRITE_BATCH_LIMIT) return this.#lastWrite;
       },
       close: async () => {
         this.close(CLOSE_CODE.NormalClosure);
@@ -321,10 +337,54 @@ class ByteStreamChannel implements Channel {
   }
 
   #write(bytes: Uint8Array): void {
-    const written = this.#writer.write(bytes);
+    if (!this.#writing) {
+      this.#writing = true;
+      this.#lastWrite = this.#writeNow([bytes]);
+      return;
+    }
+    this.#batch.push(bytes);
+    this.#batchBytes += bytes.length;
+    this.#batchWritten ??= deferred();
+    this.#lastWrite = this.#batchWritten.promise;
+  }
+
+  /**
+   * Hands frames to the transport, small ones joined into one write, and
+   * writes the batch gathered meanwhile once they are written.
+   */
+  #writeNow(frames: Uint8Array[]): Promise<void> {
+    let written: Promise<void>;
+    const length = frames.reduce((sum, frame) => sum + frame.length, 0);
+    if (frames.length === 1) {
+      written = this.#writer.write(frames[0]!);
+    } else if (length <= WRITE_BATCH_LIMIT) {
+      written = this.#writer.write(concatBytes(frames, length));
+    } else {
+      // Large frames are not copied again; the transport queues them in order.
+      for (const frame of frames.slice(0, -1)) this.#writer.write(frame).catch(() => {});
+      written = this.#writer.write(frames.at(-1)!);
+    }
     // A failed write is the transport failing: nothing more can be exchanged.
-    written.catch(() => this.#abortTransport());
-    this.#lastWrite = written;
+    written.then(() => this.#writeBatch(), () => this.#abortTransport());
+    return written;
+  }
+
+  #writeBatch(): void {
+    const batch = this.#batchWritten;
+    if (batch === undefined) {
+      this.#writing = false;
+      return;
+    }
+    const frames = this.#batch;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#batchWritten = undefined;
+    this.#writeNow(frames).then(batch.resolve, batch.reject);
+  }
+
+  /** Waits until every frame handed over so far is written, or the transport has failed. */
+  async #flushed(): Promise<void> {
+    while (this.#writing && !this.#transportEnded) await this.#lastWrite.catch(() => {});
   }
 
   /**
@@ -373,6 +433,7 @@ class ByteStreamChannel implements Channel {
 
   async #shutDown(): Promise<void> {
     // Flush what was written, our close frame last, then half-close.
+    await this.#flushed();
     await this.#writer.close().catch(() => {});
     if (this.#role === "server" || this.#transportEnded) {
       this.#abortTransport();
@@ -389,6 +450,14 @@ class ByteStreamChannel implements Channel {
       this.#reader.cancel().catch(() => {});
     }
     this.#writer.abort().catch(() => {});
+    this.#batchWritten?.reject(
+      new ConnectionClosedError("Cannot send message: transport closed", {
+        closeCode: CLOSE_CODE.AbnormalClosure,
+        reason: "",
+        wasClean: false,
+      }),
+    );
+    this.#batchWritten = undefined;
     this.#connection.receiveEnd();
     this.#finish();
   }
@@ -410,6 +479,34 @@ class ByteStreamChannel implements Channel {
     const now = performance.now();
     for (const ping of this.#pings.splice(0, index + 1)) ping.resolve(now - ping.sent);
   }
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Nobody may be waiting: the batch's failure is the transport's, handled there.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+function concatBytes(chunks: Uint8Array[], length: number): Uint8Array {
+  const joined = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    joined.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return joined;
 }
 
 function messageSize(message: Message): number {

@@ -249,7 +249,8 @@ export async function upgrade(
     if (headers.has("sec-websocket-protocol")) {
       throw new TypeError("Cannot upgrade request: headers may not set Sec-WebSocket-Protocol");
     }
-    if (protocol !== "") headers.set("Sec-WebSocket-Protocol", protocol);
+    // Without the header Bun would accept the client's first offer; empty, Bun sends none.
+    headers.set("Sec-WebSocket-Protocol", protocol);
     const data = new BunChannel(request, info, protocol, options, onError);
     if (server.upgrade(request, { headers, data })) return undefined;
     throw new Error("Cannot upgrade request: Bun's server.upgrade refused it");

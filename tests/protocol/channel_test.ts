@@ -166,30 +166,63 @@ test("fromByteStreams stops reading the transport while readable is full", async
   await Promise.all(writes);
 });
 
-test("fromByteStreams makes writes wait while the transport cannot take more", async () => {
+/** A server channel over a transport whose writes wait until `release()`; records their sizes. */
+function blockedTransport() {
   let release!: () => void;
   const blocked = new Promise<void>((resolve) => release = resolve);
-  let written = 0;
+  const writes: number[] = [];
   const channel = fromByteStreams({
     readable: new ReadableStream(),
-    writable: new WritableStream({
-      async write() {
-        written++;
+    writable: new WritableStream<Uint8Array>({
+      async write(chunk) {
+        writes.push(chunk.length);
         await blocked;
       },
     }, { highWaterMark: 1 }),
   }, { role: "server" });
+  return { channel, writes, release };
+}
+
+test("fromByteStreams joins the frames written while a transport write is in flight", async () => {
+  const { channel, writes, release } = blockedTransport();
   const writer = channel.writable.getWriter();
-  const first = writer.write("one");
-  let firstDone = false;
-  first.then(() => firstDone = true);
+  await writer.write("one"); // handed to the transport, which is now busy
+  await writer.write("two");
+  await writer.write("three");
+  assert.deepEqual(writes, [5]);
+  release();
   await tick();
-  assert.equal(firstDone, false, "the write resolved before the transport took it");
+  assert.deepEqual(writes, [5, 5 + 7], "two and three go out in one write");
+});
+
+test("fromByteStreams makes writes wait once 64 KiB wait for the transport", async () => {
+  const { channel, writes, release } = blockedTransport();
+  const writer = channel.writable.getWriter();
+  const text = "x".repeat(10_000); // a frame of 10,004 bytes
+  await writer.write(text); // in flight
+  for (let i = 0; i < 6; i++) await writer.write(text); // 60,024 bytes wait
+  const seventh = writer.write(text); // 70,028 bytes wait: over the limit
+  let done = false;
+  seventh.then(() => done = true);
+  await tick();
+  assert.equal(done, false, "the write resolved while 64 KiB were waiting");
   assert.ok((writer.desiredSize ?? 0) <= 0, "writer.ready should wait");
   release();
-  await first;
-  await writer.write("two");
-  assert.equal(written, 2);
+  await seventh;
+  assert.equal(writes.reduce((sum, n) => sum + n, 0), 8 * 10_004);
+});
+
+test("fromByteStreams makes a server's uncopied binary write wait until the transport took it", async () => {
+  const { channel, release } = blockedTransport();
+  const writer = channel.writable.getWriter();
+  const big = new Uint8Array(64 * 1024);
+  const write = writer.write(big);
+  let done = false;
+  write.then(() => done = true);
+  await tick();
+  assert.equal(done, false, "the caller could change bytes not yet written");
+  release();
+  await write;
 });
 
 test("fromByteStreams cancelling readable starts the closing handshake with 1000", async () => {

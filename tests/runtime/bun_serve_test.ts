@@ -396,3 +396,19 @@ test("upgrade reports pings and pongs to onPing and onPong, and pong() sends one
     server.stop(true);
   }
 });
+
+test("upgrade agrees on no subprotocol when selectProtocol picks none of the offers", {
+  skip,
+}, async () => {
+  const { server, url, accepted } = serve({ selectProtocol: () => undefined });
+  try {
+    const client = await connect(url, { protocols: ["c", "echo"] });
+    const channel = await accepted();
+    assert.equal(client.protocol, "");
+    assert.equal(channel.protocol, "");
+    client.close(1000);
+    await within(client.closed, "close");
+  } finally {
+    server.stop(true);
+  }
+});
