@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { connect as tcpConnect } from "node:net";
 import process from "node:process";
 import { connect, HandshakeError, listen } from "../../mod.ts";
 import {
@@ -212,6 +213,33 @@ test("WebSocketServer's socket fires onclose when the client closes", async () =
     const event = await closed;
     assert.deepEqual([event.code, event.reason, event.wasClean], [1000, "done", true]);
     await within(channel.closed, "close");
+  } finally {
+    await server.close();
+  }
+});
+
+test("WebSocketServer's socket fires onerror then onclose with 1006 when the client drops", async () => {
+  const { server, port } = await serveHop("serv");
+  try {
+    const accepted = nextEvent<ServerEvent<WebSocket>>(server, "connection");
+    // A client that completes the handshake, then vanishes without a close frame.
+    const raw = tcpConnect({ host: "127.0.0.1", port }, () => {
+      raw.write(
+        "GET /hop/serv HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" +
+          "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+          "Sec-WebSocket-Version: 13\r\n\r\n",
+      );
+    });
+    raw.on("error", () => {});
+    const socket = (await accepted).value;
+    const order: string[] = [];
+    socket.onerror = (event) => order.push(`error: ${event.data}`);
+    const closed = nextEvent<{ code: number; wasClean: boolean }>(socket, "close");
+    raw.destroy();
+    const event = await closed;
+    assert.deepEqual([event.code, event.wasClean], [1006, false]);
+    assert.deepEqual(order, ["error: the connection ended without a closing handshake"]);
+    assert.equal(socket.readyState, "closed");
   } finally {
     await server.close();
   }
