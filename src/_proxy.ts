@@ -137,7 +137,7 @@ interface ProcessEnvApi {
  * be read. On Deno it is read only with the `env` permission already
  * granted: a library should neither prompt for it nor fail without it.
  */
-function readEnv(name: string): string | undefined {
+export function readEnv(name: string): string | undefined {
   try {
     const deno = (globalThis as { Deno?: DenoEnvApi }).Deno;
     if (deno !== undefined) {

@@ -49,10 +49,20 @@ export class ExampleProcess {
   #ended = false;
   #waiters = new Set<() => void>();
 
-  constructor(example: string, args: string[]) {
+  /**
+   * Starts an example.
+   *
+   * @param example Its path under `examples/`, without extension.
+   * @param args Its command-line arguments.
+   * @param env Environment variables to set for it, over the test's own.
+   */
+  constructor(example: string, args: string[], env?: Record<string, string>) {
     this.name = [example, ...args].join(" ");
     const [file, argv] = command(example, args);
-    this.child = spawn(file, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(file, argv, {
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
+    });
     this.child.stdout?.setEncoding("utf8").on("data", (text: string) => {
       this.stdout += text;
       this.#changed();
