@@ -60,10 +60,14 @@ export interface ChannelOptions extends ConnectionOptions {
    * @default {0}
    */
   idleTimeout?: number;
-  /** Called with the payload of each ping received; the pong is sent by itself. */
-  onPing?: (payload: Uint8Array) => void;
-  /** Called with the payload of each pong received, solicited or not. */
-  onPong?: (payload: Uint8Array) => void;
+  /**
+   * Called with the payload of each ping received, and the channel it came
+   * on (so that one callback can serve every connection of a server); the
+   * pong is sent by itself.
+   */
+  onPing?: (payload: Uint8Array, channel: Channel) => void;
+  /** Called with the payload of each pong received, solicited or not, and the channel. */
+  onPong?: (payload: Uint8Array, channel: Channel) => void;
 }
 
 /** A value `writable` accepts: text, or bytes in any binary form. */
@@ -225,10 +229,10 @@ class ByteStreamChannel implements Channel {
       message: (data) => {
         if (this.#readableOpen) this.#readableController.enqueue(data);
       },
-      ping: (payload) => options.onPing?.(payload),
+      ping: (payload) => options.onPing?.(payload, this),
       pong: (payload) => {
         this.#settlePings(payload);
-        options.onPong?.(payload);
+        options.onPong?.(payload, this);
       },
       end: (info) => this.#end(info),
     });
