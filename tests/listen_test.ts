@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { connect as tcpConnect, type Socket } from "node:net";
 import { connect, HandshakeError, listen, type ListenOptions, type ServerChannel } from "../mod.ts";
+import { within } from "./_servers.ts";
 
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 const UPGRADE = [
@@ -222,6 +223,40 @@ test("listen delivers frames that arrive in the same packet as the request head"
     const answer = await rawExchange(server.port, request);
     assert.match(answer, /^HTTP\/1\.1 101 /);
     assert.ok(answer.includes("got hi"), answer);
+  } finally {
+    await server.close();
+  }
+});
+
+test("listen tells onPing and onPong which connection a ping or pong came on", async () => {
+  const handed: ServerChannel[] = [];
+  let bothHanded!: () => void;
+  const handedTwice = new Promise<void>((resolve) => bothHanded = resolve);
+  const seen: [string, number, ServerChannel][] = [];
+  const { server, url } = await serve({
+    onPing: (payload, channel) => seen.push(["ping", payload[0]!, channel as ServerChannel]),
+    onPong: (payload, channel) => seen.push(["pong", payload[0]!, channel as ServerChannel]),
+  }, (channel) => {
+    if (handed.push(channel) === 2) bothHanded();
+  });
+  try {
+    const first = await connect(url);
+    const second = await connect(url);
+    await within(handedTwice, "second connection");
+    await second.ping(new Uint8Array([2]));
+    await first.ping(new Uint8Array([1]));
+    await handed[1]!.ping(new Uint8Array([22]));
+    assert.deepEqual(seen.map(([kind, byte]) => `${kind} ${byte}`), [
+      "ping 2",
+      "ping 1",
+      "pong 22",
+    ]);
+    assert.equal(seen[0]![2], handed[1]);
+    assert.equal(seen[1]![2], handed[0]);
+    assert.equal(seen[2]![2], handed[1]);
+    first.close(1000);
+    second.close(1000);
+    await Promise.all([first.closed, second.closed]);
   } finally {
     await server.close();
   }

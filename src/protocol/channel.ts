@@ -60,10 +60,14 @@ export interface ChannelOptions extends ConnectionOptions {
    * @default {0}
    */
   idleTimeout?: number;
-  /** Called with the payload of each ping received; the pong is sent by itself. */
-  onPing?: (payload: Uint8Array) => void;
-  /** Called with the payload of each pong received, solicited or not. */
-  onPong?: (payload: Uint8Array) => void;
+  /**
+   * Called with the payload of each ping received, and the channel it came
+   * on (so that one callback can serve every connection of a server); the
+   * pong is sent by itself.
+   */
+  onPing?: (payload: Uint8Array, channel: Channel) => void;
+  /** Called with the payload of each pong received, solicited or not, and the channel. */
+  onPong?: (payload: Uint8Array, channel: Channel) => void;
 }
 
 /** A value `writable` accepts: text, or bytes in any binary form. */
@@ -100,8 +104,10 @@ export interface Channel {
    * Sends a ping.
    *
    * @param payload At most 125 bytes; a unique one is made when omitted.
-   * @returns The round-trip time in milliseconds, once the matching pong arrives.
-   * @throws {RangeError} When the payload is over 125 bytes.
+   * @returns The round-trip time in milliseconds, once the matching pong
+   * arrives. It rejects with a `RangeError` when the payload is over 125
+   * bytes, and with {@linkcode ConnectionClosedError} when the connection
+   * closes first or had started closing.
    */
   ping(payload?: Uint8Array): Promise<number>;
   /**
@@ -237,10 +243,10 @@ class ByteStreamChannel implements Channel {
       message: (data) => {
         if (this.#readableOpen) this.#readableController.enqueue(data);
       },
-      ping: (payload) => options.onPing?.(payload),
+      ping: (payload) => options.onPing?.(payload, this),
       pong: (payload) => {
         this.#settlePings(payload);
-        options.onPong?.(payload);
+        options.onPong?.(payload, this);
       },
       end: (info) => this.#end(info),
     });
@@ -416,16 +422,18 @@ class ByteStreamChannel implements Channel {
 
   /** The connection is over at the protocol level: settle everything, then close the transport. */
   #end(info: CloseInfo): void {
-    const error = new ConnectionClosedError("Cannot receive pong: connection closed", {
-      closeCode: info.code,
-      reason: info.reason,
-      wasClean: info.wasClean,
-    });
-    for (const ping of this.#pings.splice(0)) ping.reject(error);
+    const closed = (what: string) =>
+      new ConnectionClosedError(`Cannot ${what}: connection closed with ${info.code}`, {
+        closeCode: info.code,
+        reason: info.reason,
+        wasClean: info.wasClean,
+      });
+    const pingError = closed("receive pong");
+    for (const ping of this.#pings.splice(0)) ping.reject(pingError);
     if (this.#readableOpen) {
       this.#readableOpen = false;
       if (info.wasClean) this.#readableController.close();
-      else this.#readableController.error(error);
+      else this.#readableController.error(closed("receive message"));
     }
     this.#startCloseTimer();
     this.#shutDown();

@@ -138,10 +138,10 @@ export interface BunUpgradeOptions {
    * @default {1048576}
    */
   readableHighWaterMark?: number;
-  /** Called with the payload of each ping received; Bun sends the pong by itself. */
-  onPing?: (payload: Uint8Array) => void;
-  /** Called with the payload of each pong received, solicited or not. */
-  onPong?: (payload: Uint8Array) => void;
+  /** Called with the payload of each ping received, and its connection; Bun sends the pong by itself. */
+  onPing?: (payload: Uint8Array, channel: ServerChannel) => void;
+  /** Called with the payload of each pong received, solicited or not, and its connection. */
+  onPong?: (payload: Uint8Array, channel: ServerChannel) => void;
   /**
    * Milliseconds `closed` waits for Bun to report the close `close()`
    * started before the socket is terminated. Bun reports it at once and shuts
@@ -410,11 +410,11 @@ class BunChannel implements ServerChannel {
   }
 
   receivePing(data: Uint8Array): void {
-    this.#options.onPing?.(toBytes(data));
+    this.#options.onPing?.(toBytes(data), this);
   }
 
   receivePong(data: Uint8Array): void {
-    this.#options.onPong?.(toBytes(data));
+    this.#options.onPong?.(toBytes(data), this);
     const index = this.#pings.findIndex((ping) => equalBytes(ping.payload, data));
     if (index < 0) return;
     // A pong acknowledges its ping and every ping sent before it.

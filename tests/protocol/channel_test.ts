@@ -267,6 +267,21 @@ test("fromByteStreams reports pings and pongs to onPing and onPong, and pong() s
   assert.deepEqual(pongs, [[1, 2], [9]]);
 });
 
+test("fromByteStreams passes onPing and onPong the channel the control frame came on", async () => {
+  const seen: [string, Channel][] = [];
+  const { client, server } = pair(
+    { onPong: (_, channel) => seen.push(["pong", channel]) },
+    { onPing: (_, channel) => seen.push(["ping", channel]) },
+  );
+  await client.ping(new Uint8Array([3]));
+  client.close(1000);
+  await Promise.all([client.closed, server.closed]);
+  assert.equal(seen.length, 2);
+  assert.deepEqual(seen.map(([kind]) => kind), ["ping", "pong"]);
+  assert.equal(seen[0]![1], server);
+  assert.equal(seen[1]![1], client);
+});
+
 test("fromByteStreams pong() refuses a payload over 125 bytes", () => {
   const { server } = rawPeer();
   assert.throws(() => server.pong(new Uint8Array(126)), RangeError);
