@@ -174,6 +174,12 @@ async function closeChannel(channel: Channel): Promise<number> {
 
 test("serve serves each endpoint at /websockets/v4/service/<endpoint>", async () => {
   await withServer(async (server, base) => {
+    assert.deepEqual(server.address, {
+      transport: "tcp",
+      hostname: "127.0.0.1",
+      port: server.port,
+    });
+    assert.ok(server.port > 0);
     assert.deepEqual(server.endpoints.map((endpoint) => endpoint.path), LOADED.map((e) => e.path));
     assertRefused(server.errors);
     const channel = await within(connect(`${base}echo`), "connection");
