@@ -53,7 +53,8 @@ export interface WebsocketClient extends WebsocketClientMetadata {
   /**
    * Closes the websocket connection with 1000 (normal closure), after the
    * messages sent before. Called before the connection opens, it lets it
-   * open, sends what was sent, then closes. Does nothing when closing already.
+   * open, sends what was sent, then closes. Messages the peer sent before it
+   * answered the close still reach `onMessage`. Does nothing when closing already.
    */
   close(): void;
 }

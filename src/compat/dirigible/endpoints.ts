@@ -256,7 +256,8 @@ export interface EndpointServer {
  * may refuse it too. Each connection calls the endpoint handler's callbacks
  * as a client's are called, in its own context: `getConnection()` returns
  * the connection, whose `send()` answers the peer and `close()` closes it;
- * its `uri` is the request URL, its `handler` the descriptor's. What a
+ * its `uri` is the request URL, its `handler` the descriptor's. These
+ * connections are not clients: `getClients()` does not list them. What a
  * callback throws goes to `onError`, or to `options.onError` when it is
  * `onError` that threw or there is none.
  *
