@@ -125,6 +125,26 @@ test("WebsocketClient.close called in onOpen sends what was sent before opening,
   }
 });
 
+test("WebsocketClient.close still passes onMessage what the peer sent before answering the close", async () => {
+  // The server answers our close frame with a text message, then its own close frame (1000).
+  const server = await handshakeThen((socket) => {
+    socket.once("data", () => {
+      socket.write(
+        new Uint8Array([0x81, 0x04, ...new TextEncoder().encode("late"), 0x88, 0x02, 0x03, 0xe8]),
+      );
+      socket.end();
+    });
+  });
+  try {
+    const { handler, calls, closed } = recorder({ onOpen: () => getConnection()!.close() });
+    createWebsocket(server.url, handler);
+    await closed();
+    assert.deepEqual(calls, ["onOpen", "onMessage late", "onClose"]);
+  } finally {
+    await server.close();
+  }
+});
+
 test("WebsocketClient.state goes from connecting to open to closing to closed", async () => {
   const server = await serve(() => {});
   try {
