@@ -11,9 +11,10 @@
  *    `examples/` with the TypeScript compiler to ES2022 modules, the `.ts`
  *    import specifiers rewritten to `.js`. The package goes to `npm/esm/` with
  *    its declaration files. The tests go to `npm/test/` with the other files
- *    under `tests/`, and the examples to `npm/examples/` (so that
- *    `node npm/examples/echo_server.js` runs), their imports of the package's
- *    sources pointed at `npm/esm/`, so they run against what is published.
+ *    under `tests/`, and the examples to `npm/examples/` with the other files
+ *    under `examples/` (so that `node npm/examples/echo_server.js` runs),
+ *    their imports of the package's sources pointed at `npm/esm/`, so they
+ *    run against what is published.
  * 3. Writes `npm/package.json`, whose `files` holds `esm/` only, and copies
  *    `README.md` and `LICENSE`.
  * 4. Runs `node --test` over the compiled test files.
@@ -345,11 +346,13 @@ function compile(config: DenoConfig, entries: EntryPoint[]): string[] {
   if (result.emitSkipped || result.diagnostics.length > 0) {
     throw new Error(`Cannot compile for npm:\n${formatDiagnostics(result.diagnostics)}`);
   }
-  // Fixtures and other files the tests read sit where they did beside them.
-  for (const path of filesUnder(testSrc).filter((path) => !isModule(path))) {
-    const copy = join(testOut, relative(testSrc, path));
-    mkdirSync(dirname(copy), { recursive: true });
-    copyFileSync(path, copy);
+  // Fixtures and other files the tests and examples read sit where they did beside them.
+  for (const [source, output] of besidePackage) {
+    for (const path of filesUnder(source).filter((path) => !isModule(path))) {
+      const copy = join(output, relative(source, path));
+      mkdirSync(dirname(copy), { recursive: true });
+      copyFileSync(path, copy);
+    }
   }
   return tests.sort();
 }
