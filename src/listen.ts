@@ -33,6 +33,13 @@ export interface ListenOptions extends UpgradeOptions, HeadParserOptions {
   /** A certificate and key, to serve `wss://`. */
   tls?: TlsListenOptions;
   /**
+   * How many connections not yet accepted the system may queue. Node takes
+   * it; Deno's and Bun's listeners take none and use the system's default.
+   *
+   * @default {the runtime's default}
+   */
+  backlog?: number;
+  /**
    * How long a client may take to send its request head, in milliseconds;
    * a slower one is disconnected.
    *
@@ -83,6 +90,7 @@ export async function listen(
     port: options.port ?? 0,
     ...(options.path === undefined ? {} : { path: options.path }),
     ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
   }, (transport) => {
     accept(transport, options, handler, onError).catch(onError);
   });

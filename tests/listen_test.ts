@@ -294,3 +294,14 @@ test("listen with tls and connect speak wss:// end to end", async () => {
     await server.close();
   }
 });
+
+test("listen accepts a backlog option and still serves", async () => {
+  const { server, url } = await serve({ backlog: 1 });
+  try {
+    const channel = await connect(url);
+    channel.close(1000);
+    assert.equal((await channel.closed).code, 1000);
+  } finally {
+    await server.close();
+  }
+});

@@ -81,6 +81,8 @@ export interface ListenOptions {
   path?: string;
   /** TLS certificate and key, to accept `wss://`. */
   tls?: TlsListenOptions;
+  /** The length of the queue of connections not yet accepted, where the runtime takes one (Node). */
+  backlog?: number;
 }
 
 /** A listening socket. */

@@ -446,6 +446,7 @@ async function listen(
       );
     }
   });
+  const backlog = options.backlog === undefined ? {} : { backlog: options.backlog };
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     const onListening = (): void => {
@@ -453,8 +454,8 @@ async function listen(
       resolve();
     };
     if (path === undefined) {
-      server.listen({ host: options.hostname, port: options.port }, onListening);
-    } else server.listen({ path }, onListening);
+      server.listen({ host: options.hostname, port: options.port, ...backlog }, onListening);
+    } else server.listen({ path, ...backlog }, onListening);
   });
   // Later errors are failed accepts (such as EMFILE), after which the server
   // keeps listening; unheard, Node would throw them.

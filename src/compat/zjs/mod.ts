@@ -17,8 +17,8 @@
  *   has for it: a `listening` event, `address()`, an `error` event when it
  *   cannot listen, and `close()` (ZJS servers could not be stopped). The
  *   `host` option, which ZJS's implementation reads, is supported.
- * - `backlog` is validated but not applied: the core `listen()` takes no
- *   backlog (Deno's and Bun's listeners have none; Node's would).
+ * - `backlog` is applied where the runtime takes one: on Node. Deno's and
+ *   Bun's listeners take none and use the system's default.
  * - `maxPayload` limits received messages only: a larger one fails the
  *   connection with close code 1009, as Node's `ws` does, where ZJS's
  *   implementation dropped the frame. 0, which ZJS's implementation takes as

@@ -26,8 +26,8 @@ export interface ServerOptions {
    */
   host?: string;
   /**
-   * The listen backlog. Accepted for compatibility but not applied: the
-   * runtimes' listeners this library uses take none.
+   * The listen backlog, where the runtime takes one: Node does, Deno's and
+   * Bun's listeners take none and use the system's default.
    */
   backlog?: number;
   /**
@@ -125,6 +125,7 @@ export class WebSocketServer extends Emitter {
     this.#listening = listen({
       hostname: host,
       port,
+      ...(backlog === undefined ? {} : { backlog }),
       ...(maxPayload > 0 ? { maxMessageSize: maxPayload } : {}),
       ...(acceptHandler === undefined ? {} : this.#acceptHooks(acceptHandler)),
       onPing: (payload, channel) => this.#control(channel, "ping", payload),
