@@ -45,6 +45,11 @@ export {
 } from "./src/protocol/channel.ts";
 export { type ClientChannel, connect, type ConnectOptions } from "./src/connect.ts";
 export {
+  type ReconnectFailure,
+  reconnecting,
+  type ReconnectingOptions,
+} from "./src/reconnecting.ts";
+export {
   listen,
   type ListenOptions,
   type ServerChannel,

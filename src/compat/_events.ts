@@ -139,9 +139,9 @@ export class Emitter {
    * @returns Whether anything listened.
    */
   emit(name: string, ...args: unknown[]): boolean {
-    const entries = this.#listeners.get(name) ?? [];
+    const entries = [...(this.#listeners.get(name) ?? [])];
     const property = (this as Record<string, unknown>)[`on${name}`];
-    for (const entry of [...entries]) {
+    for (const entry of entries) {
       if (entry.once) this.#remove(name, entry.listener);
       const { listener } = entry;
       if (typeof listener === "function") call(this, listener, args);

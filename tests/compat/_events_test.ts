@@ -86,3 +86,10 @@ test("Emitter keeps calling listeners after one throws, and rethrows its error u
   assert.deepEqual(seen, ["second"]);
   assert.equal(await uncaught, failure);
 });
+
+test("Emitter emit returns true when only once() listeners listened", () => {
+  const door = new Door();
+  door.once("open", () => {});
+  assert.equal(door.emit("open"), true);
+  assert.equal(door.emit("open"), false);
+});
