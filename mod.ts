@@ -2,12 +2,17 @@
  * @seed/websocket: a WebSocket (RFC 6455) client and server library for
  * Deno, Bun and Node, built on WebStreams.
  *
- * This entry point re-exports the runtime-neutral core:
- * {@linkcode fromByteStreams}, which runs a connection over any pair of byte
- * streams as a {@linkcode Channel} (readable and writable of messages,
- * `closed`, `close()`, `ping()`); the sans-I/O {@linkcode Connection} under
- * it (bytes in, bytes and messages out); and the error classes. The frame
- * codec is in `@seed/websocket/codec`.
+ * This entry point holds the client and the servers, which pick the
+ * runtime they run on when first used: {@linkcode connect} and
+ * {@linkcode reconnecting} on the client side; {@linkcode serve} (the
+ * runtime's own HTTP server or ours) and {@linkcode listen} (ours on raw
+ * sockets) on the server side. All of them hand out a {@linkcode Channel}
+ * (readable and writable of messages, `closed`, `close()`, `ping()`), which
+ * {@linkcode fromByteStreams} also makes over any pair of byte streams. It
+ * also holds the sans-I/O {@linkcode Connection} under it (bytes in, bytes
+ * and messages out), the browser-shaped {@linkcode WebSocket} and
+ * {@linkcode WebSocketStream}, and the error classes. The frame codec is in
+ * `@seed/websocket/codec`.
  *
  * @example A client and a server connection talking through memory
  * ```ts
