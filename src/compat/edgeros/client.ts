@@ -207,7 +207,8 @@ export class WsClient extends Emitter {
   #queuedPings: string[] = [];
   readonly #pings = new Map<string, PendingPing>();
   #pingCount = 0;
-  #lastPongTag = "";
+  /** The tags of the pings sent and not answered yet, oldest first. */
+  #sentPings: string[] = [];
   #closeInfo: ConnectionClosedErrorOptions = { closeCode: 1006 };
 
   /**
@@ -377,7 +378,7 @@ export class WsClient extends Emitter {
       const channel = await connect(url, {
         ...target.options,
         signal: this.#abort.signal,
-        onPong: (payload) => this.#lastPongTag = decoder.decode(payload),
+        onPong: (payload) => this.#pong(payload),
       });
       link = new Link(channel, (name, ...args) => {
         if (name === "close") this.#closed(link.closeInfo!);
@@ -408,21 +409,33 @@ export class WsClient extends Emitter {
   }
 
   #sendPing(tag: string): void {
-    this.#link!.channel.ping(encoder.encode(tag)).then(() => {
+    this.#sentPings.push(tag);
+    // The pong is matched to its tag in #pong(); a ping that fails, fails with the connection.
+    this.#link!.channel.ping(encoder.encode(tag)).catch(() => {});
+  }
+
+  /**
+   * A pong arrived: it answers the ping with its tag and, as in the core,
+   * every ping sent before it; their callbacks get its tag.
+   */
+  #pong(payload: Uint8Array): void {
+    const pongTag = decoder.decode(payload);
+    const index = this.#sentPings.indexOf(pongTag);
+    if (index < 0) return;
+    for (const tag of this.#sentPings.splice(0, index + 1)) {
       const ping = this.#pings.get(tag);
-      if (ping === undefined) return;
+      if (ping === undefined) continue;
       clearTimeout(ping.timer);
       this.#pings.delete(tag);
-      // A later pong acknowledges earlier pings too: the callback gets its tag.
-      const pongTag = this.#lastPongTag;
       try {
         ping.callback?.(pongTag);
       } catch (error) {
+        // As a throwing event listener: reported, without stopping the connection.
         queueMicrotask(() => {
           throw error;
         });
       }
-    }, () => {});
+    }
   }
 
   /** The connection is over: no ping waits any longer. */
@@ -431,6 +444,7 @@ export class WsClient extends Emitter {
     this.#closeInfo = { closeCode: code, reason, wasClean };
     this.#queued = [];
     this.#queuedPings = [];
+    this.#sentPings = [];
     for (const { timer } of this.#pings.values()) clearTimeout(timer);
     this.#pings.clear();
   }
@@ -536,7 +550,16 @@ async function resolve(target: Target): Promise<URL> {
     address = saddr.addr!;
     url.port = String(saddr.port);
   } else if (family !== undefined && isIP(hostname) === 0) {
-    address = (await lookup(hostname, { family })).address;
+    try {
+      address = (await lookup(hostname, { family })).address;
+    } catch (cause) {
+      throw new Error(
+        `Cannot open connection: ${hostname} has no IPv${family} address: ${
+          cause instanceof Error ? cause.message : String(cause)
+        }`,
+        { cause },
+      );
+    }
   }
   if (address === undefined) return url;
   if (url.protocol === "wss:" && options.tls?.serverName === undefined && isIP(hostname) === 0) {
