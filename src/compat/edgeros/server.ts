@@ -200,7 +200,7 @@ export class WsServer extends Emitter {
    *
    * @param name The event name.
    * @param listener Called with the event's arguments.
-   * @returns This wsserver.
+   * @returns This server.
    */
   override on<K extends keyof WsServerEvents>(
     name: K,
@@ -211,7 +211,7 @@ export class WsServer extends Emitter {
    *
    * @param name The event name.
    * @param listener Called with the event's arguments.
-   * @returns This wsserver.
+   * @returns This server.
    */
   override on(name: string, listener: (...args: never[]) => unknown): this;
   override on(name: string, listener: (...args: never[]) => unknown): this {
@@ -223,7 +223,7 @@ export class WsServer extends Emitter {
    *
    * @param name The event name.
    * @param listener Called with the event's arguments.
-   * @returns This wsserver.
+   * @returns This server.
    */
   override once<K extends keyof WsServerEvents>(
     name: K,
@@ -234,7 +234,7 @@ export class WsServer extends Emitter {
    *
    * @param name The event name.
    * @param listener Called with the event's arguments.
-   * @returns This wsserver.
+   * @returns This server.
    */
   override once(name: string, listener: (...args: never[]) => unknown): this;
   override once(name: string, listener: (...args: never[]) => unknown): this {

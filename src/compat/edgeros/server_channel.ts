@@ -121,7 +121,7 @@ export class WsServerChannel extends Emitter {
    *
    * @param name The event name.
    * @param listener Called with the event's arguments.
-   * @returns This wsserverchannel.
+   * @returns This channel.
    */
   override on<K extends keyof WsServerChannelEvents>(
     name: K,
@@ -132,7 +132,7 @@ export class WsServerChannel extends Emitter {
    *
    * @param name The event name.
    * @param listener Called with the event's arguments.
-   * @returns This wsserverchannel.
+   * @returns This channel.
    */
   override on(name: string, listener: (...args: never[]) => unknown): this;
   override on(name: string, listener: (...args: never[]) => unknown): this {
@@ -144,7 +144,7 @@ export class WsServerChannel extends Emitter {
    *
    * @param name The event name.
    * @param listener Called with the event's arguments.
-   * @returns This wsserverchannel.
+   * @returns This channel.
    */
   override once<K extends keyof WsServerChannelEvents>(
     name: K,
@@ -155,7 +155,7 @@ export class WsServerChannel extends Emitter {
    *
    * @param name The event name.
    * @param listener Called with the event's arguments.
-   * @returns This wsserverchannel.
+   * @returns This channel.
    */
   override once(name: string, listener: (...args: never[]) => unknown): this;
   override once(name: string, listener: (...args: never[]) => unknown): this {
