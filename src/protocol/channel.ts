@@ -82,8 +82,11 @@ export interface Channel {
   readonly readable: ReadableStream<Message>;
   /**
    * Sends messages: a string as text, bytes as binary. A write resolves once
-   * its bytes were handed to the transport, so `writer.ready` waits while the
-   * transport cannot take more.
+   * its frame was handed to the transport, or waits, joined with the frames
+   * after it, for the transport's write in flight, as long as under 64 KiB
+   * wait; past that it resolves once the transport took it, so `writer.ready`
+   * waits while the transport cannot take more. A server's binary message of
+   * 16 KiB or more is sent uncopied, and its write resolves only once written.
    */
   readonly writable: WritableStream<MessageInput>;
   /** The subprotocol agreed on, or `""`. */
@@ -142,7 +145,9 @@ interface PendingPing {
  *
  * Backpressure holds both ways: the transport is read only while fewer than
  * `readableHighWaterMark` bytes of messages wait in `readable`, and writes
- * resolve as the transport accepts them. Pings are answered while the
+ * wait once 64 KiB of frames wait for the transport (frames written while a
+ * transport write is in flight go out together, in one write when they are
+ * small). Pings are answered while the
  * transport is being read. When the connection ends, the server closes the
  * transport at once; a client waits up to `closeTimeout` for the server to
  * close it first (RFC 6455 §7.1.1).
