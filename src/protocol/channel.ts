@@ -350,7 +350,7 @@ class ByteStreamChannel implements Channel {
   #write(bytes: Uint8Array): void {
     if (!this.#writing) {
       this.#writing = true;
-      this.#lastWrite = this.#writeNow([bytes]);
+      this.#lastWrite = this.#handOver(this.#writer.write(bytes));
       return;
     }
     this.#batch.push(bytes);
@@ -359,13 +359,26 @@ class ByteStreamChannel implements Channel {
     this.#lastWrite = this.#batchWritten.promise;
   }
 
-  /**
-   * Hands frames to the transport, small ones joined into one write, and
-   * writes the batch gathered meanwhile once they are written.
-   */
-  #writeNow(frames: Uint8Array[]): Promise<void> {
+  /** Writes the batch gathered meanwhile once `written` is written. */
+  #handOver(written: Promise<void>): Promise<void> {
+    // A failed write is the transport failing: nothing more can be exchanged.
+    written.then(() => this.#writeBatch(), () => this.#abortTransport());
+    return written;
+  }
+
+  /** Hands the batch to the transport, small frames joined into one write. */
+  #writeBatch(): void {
+    const batch = this.#batchWritten;
+    if (batch === undefined) {
+      this.#writing = false;
+      return;
+    }
+    const frames = this.#batch;
+    const length = this.#batchBytes;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    this.#batchWritten = undefined;
     let written: Promise<void>;
-    const length = frames.reduce((sum, frame) => sum + frame.length, 0);
     if (frames.length === 1) {
       written = this.#writer.write(frames[0]!);
     } else if (length <= WRITE_BATCH_LIMIT) {
@@ -375,22 +388,7 @@ class ByteStreamChannel implements Channel {
       for (const frame of frames.slice(0, -1)) this.#writer.write(frame).catch(() => {});
       written = this.#writer.write(frames.at(-1)!);
     }
-    // A failed write is the transport failing: nothing more can be exchanged.
-    written.then(() => this.#writeBatch(), () => this.#abortTransport());
-    return written;
-  }
-
-  #writeBatch(): void {
-    const batch = this.#batchWritten;
-    if (batch === undefined) {
-      this.#writing = false;
-      return;
-    }
-    const frames = this.#batch;
-    this.#batch = [];
-    this.#batchBytes = 0;
-    this.#batchWritten = undefined;
-    this.#writeNow(frames).then(batch.resolve, batch.reject);
+    this.#handOver(written).then(batch.resolve, batch.reject);
   }
 
   /** Waits until every frame handed over so far is written, or the transport has failed. */
