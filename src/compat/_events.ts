@@ -18,13 +18,31 @@
 /** A listener: a function, or an object with `handleEvent` as the DOM allows. */
 export type Listener = ((...args: never[]) => unknown) | { handleEvent(event: unknown): unknown };
 
+/**
+ * The arguments a listener of event `K` may take, from an event map (event
+ * names to argument tuples): the event's, then any more as `unknown`, so that
+ * a function such as a promise's `resolve` can listen to an event with none.
+ * An event the map does not name takes any arguments.
+ */
+export type EventArgs<Events, K extends string> = K extends keyof Events
+  ? Events[K] extends unknown[] ? [...Events[K], ...unknown[]] : never
+  : never[];
+
 interface Entry {
   listener: Listener;
   once: boolean;
 }
 
-/** A minimal event emitter with `on`/`once`/`off`, `addEventListener` and `onxxx` dispatch. */
-export class Emitter {
+/** The event map of events that each pass one event object, from a DOM-style map of names to events. */
+export type DomEvents<Map> = { [K in keyof Map]: [event: Map[K]] };
+
+/**
+ * A minimal event emitter with `on`/`once`/`off`, `addEventListener` and
+ * `onxxx` dispatch. `Events` maps the event names a subclass emits to their
+ * arguments, so that listeners of those events are typed.
+ */
+// deno-lint-ignore ban-types
+export class Emitter<Events extends object = {}> {
   readonly #listeners = new Map<string, Entry[]>();
 
   /**
@@ -34,7 +52,10 @@ export class Emitter {
    * @param listener Called with the event's arguments.
    * @returns This emitter.
    */
-  on(name: string, listener: (...args: never[]) => unknown): this {
+  on<K extends string>(
+    name: K,
+    listener: (this: this, ...args: EventArgs<Events, K>) => unknown,
+  ): this {
     return this.#add(name, listener, false);
   }
 
@@ -45,7 +66,10 @@ export class Emitter {
    * @param listener Called with the event's arguments.
    * @returns This emitter.
    */
-  addListener(name: string, listener: (...args: never[]) => unknown): this {
+  addListener<K extends string>(
+    name: K,
+    listener: (this: this, ...args: EventArgs<Events, K>) => unknown,
+  ): this {
     return this.#add(name, listener, false);
   }
 
@@ -56,7 +80,10 @@ export class Emitter {
    * @param listener Called with the event's arguments.
    * @returns This emitter.
    */
-  once(name: string, listener: (...args: never[]) => unknown): this {
+  once<K extends string>(
+    name: K,
+    listener: (this: this, ...args: EventArgs<Events, K>) => unknown,
+  ): this {
     return this.#add(name, listener, true);
   }
 
@@ -111,14 +138,17 @@ export class Emitter {
    * @param listener A function or an object with `handleEvent`.
    * @param options `{ once: true }` removes it after its first call.
    */
-  addEventListener(
-    name: string,
-    listener: Listener | null,
+  addEventListener<K extends string>(
+    name: K,
+    listener:
+      | ((this: this, ...args: EventArgs<Events, K>) => unknown)
+      | { handleEvent(event: EventArgs<Events, K>[0]): unknown }
+      | null,
     options?: boolean | { once?: boolean },
   ): void {
     if (listener === null) return;
     if (this.#listeners.get(name)?.some((entry) => entry.listener === listener)) return;
-    this.#add(name, listener, typeof options === "object" && options.once === true);
+    this.#add(name, listener as Listener, typeof options === "object" && options.once === true);
   }
 
   /**
@@ -151,10 +181,11 @@ export class Emitter {
     return entries.length > 0 || typeof property === "function";
   }
 
-  #add(name: string, listener: Listener, once: boolean): this {
+  #add(name: string, listener: unknown, once: boolean): this {
+    const entry = { listener: listener as Listener, once };
     const entries = this.#listeners.get(name);
-    if (entries === undefined) this.#listeners.set(name, [{ listener, once }]);
-    else entries.push({ listener, once });
+    if (entries === undefined) this.#listeners.set(name, [entry]);
+    else entries.push(entry);
     return this;
   }
 

@@ -13,7 +13,6 @@ import {
   WebSocketServer,
   type WebSocketServerOptions,
 } from "../../src/compat/hop/mod.ts";
-import type { Emitter } from "../../src/compat/_events.ts";
 import { within } from "../_servers.ts";
 
 /**
@@ -23,7 +22,10 @@ import { within } from "../_servers.ts";
  * @param name The event name.
  * @returns The event's first argument.
  */
-export function nextEvent<T>(target: Emitter, name: string): Promise<T> {
+export function nextEvent<T>(
+  target: { once(name: string, listener: (event: T) => void): unknown },
+  name: string,
+): Promise<T> {
   return within(new Promise<T>((resolve) => target.once(name, resolve)), `${name} event`);
 }
 

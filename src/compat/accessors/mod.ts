@@ -71,7 +71,7 @@
 import { SUPPORTED_TYPES } from "./_convert.ts";
 
 export { Client, type ClientOptions } from "./client.ts";
-export { Emitter, type Listener } from "../_events.ts";
+export { Emitter, type EventArgs, type Listener } from "../_events.ts";
 export { Server, type ServerOptions } from "./server.ts";
 export { Socket, type SocketTypes } from "./socket.ts";
 

@@ -130,7 +130,7 @@ const decoder = new TextDecoder();
  * server.stop();
  * ```
  */
-export class WsClient extends Emitter {
+export class WsClient extends Emitter<WsClientEvents> {
   /**
    * Creates a client and connects it to `url`.
    *
@@ -226,52 +226,6 @@ export class WsClient extends Emitter {
     this.#connected = this.#connect(target, awaited);
     // Awaited clients report failure through the promise only.
     this.#connected.catch(() => {});
-  }
-
-  /**
-   * Adds a listener of one of the events above, typed; see `Emitter.on`.
-   *
-   * @param name The event name.
-   * @param listener Called with the event's arguments.
-   * @returns This client.
-   */
-  override on<K extends keyof WsClientEvents>(
-    name: K,
-    listener: (...args: WsClientEvents[K]) => unknown,
-  ): this;
-  /**
-   * Adds a listener of any event; see `Emitter.on`.
-   *
-   * @param name The event name.
-   * @param listener Called with the event's arguments.
-   * @returns This client.
-   */
-  override on(name: string, listener: (...args: never[]) => unknown): this;
-  override on(name: string, listener: (...args: never[]) => unknown): this {
-    return super.on(name, listener);
-  }
-
-  /**
-   * Adds a listener called at most once, typed; see `Emitter.once`.
-   *
-   * @param name The event name.
-   * @param listener Called with the event's arguments.
-   * @returns This client.
-   */
-  override once<K extends keyof WsClientEvents>(
-    name: K,
-    listener: (...args: WsClientEvents[K]) => unknown,
-  ): this;
-  /**
-   * Adds a listener of any event called at most once; see `Emitter.once`.
-   *
-   * @param name The event name.
-   * @param listener Called with the event's arguments.
-   * @returns This client.
-   */
-  override once(name: string, listener: (...args: never[]) => unknown): this;
-  override once(name: string, listener: (...args: never[]) => unknown): this {
-    return super.once(name, listener);
   }
 
   /**

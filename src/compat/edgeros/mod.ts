@@ -122,7 +122,7 @@ export {
 export { iosched, type IoschedModule, type SockAddr, socket, type SocketModule } from "./socket.ts";
 export type { HttpServer, WebApp } from "./_routes.ts";
 export type { Chunk } from "./_link.ts";
-export type { Listener } from "../_events.ts";
+export type { EventArgs, Listener } from "../_events.ts";
 export { Emitter } from "../_events.ts";
 export type { ServerChannel, UpgradeInfo } from "../../_accept.ts";
 export type { Channel, MessageInput } from "../../protocol/channel.ts";

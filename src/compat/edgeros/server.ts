@@ -92,7 +92,7 @@ type State = "stopped" | "starting" | "started" | "stopping";
  * assert.equal(server.port(), undefined);
  * ```
  */
-export class WsServer extends Emitter {
+export class WsServer extends Emitter<WsServerEvents> {
   /**
    * Creates a server, as `new WsServer(path, saddr, tlsOpt)`.
    *
@@ -193,52 +193,6 @@ export class WsServer extends Emitter {
       this.#tls = tlsOpt === undefined ? undefined : checkTls(tlsOpt);
       this.#state = "stopped";
     }
-  }
-
-  /**
-   * Adds a listener of one of the events above, typed; see `Emitter.on`.
-   *
-   * @param name The event name.
-   * @param listener Called with the event's arguments.
-   * @returns This server.
-   */
-  override on<K extends keyof WsServerEvents>(
-    name: K,
-    listener: (...args: WsServerEvents[K]) => unknown,
-  ): this;
-  /**
-   * Adds a listener of any event; see `Emitter.on`.
-   *
-   * @param name The event name.
-   * @param listener Called with the event's arguments.
-   * @returns This server.
-   */
-  override on(name: string, listener: (...args: never[]) => unknown): this;
-  override on(name: string, listener: (...args: never[]) => unknown): this {
-    return super.on(name, listener);
-  }
-
-  /**
-   * Adds a listener called at most once, typed; see `Emitter.once`.
-   *
-   * @param name The event name.
-   * @param listener Called with the event's arguments.
-   * @returns This server.
-   */
-  override once<K extends keyof WsServerEvents>(
-    name: K,
-    listener: (...args: WsServerEvents[K]) => unknown,
-  ): this;
-  /**
-   * Adds a listener of any event called at most once; see `Emitter.once`.
-   *
-   * @param name The event name.
-   * @param listener Called with the event's arguments.
-   * @returns This server.
-   */
-  override once(name: string, listener: (...args: never[]) => unknown): this;
-  override once(name: string, listener: (...args: never[]) => unknown): this {
-    return super.once(name, listener);
   }
 
   /**

@@ -80,7 +80,7 @@ let lastId = 0;
  * server.stop();
  * ```
  */
-export class WsServerChannel extends Emitter {
+export class WsServerChannel extends Emitter<WsServerChannelEvents> {
   /** A number telling this connection apart from the others in the process, from 1. */
   readonly id: number;
   /** The request's path and query, such as `"/chat?room=1"`. */
@@ -114,52 +114,6 @@ export class WsServerChannel extends Emitter {
     };
     this.#link = new Link(channel, (name, ...args) => this.emit(name, ...args));
     links.set(this, this.#link);
-  }
-
-  /**
-   * Adds a listener of one of the events above, typed; see `Emitter.on`.
-   *
-   * @param name The event name.
-   * @param listener Called with the event's arguments.
-   * @returns This channel.
-   */
-  override on<K extends keyof WsServerChannelEvents>(
-    name: K,
-    listener: (...args: WsServerChannelEvents[K]) => unknown,
-  ): this;
-  /**
-   * Adds a listener of any event; see `Emitter.on`.
-   *
-   * @param name The event name.
-   * @param listener Called with the event's arguments.
-   * @returns This channel.
-   */
-  override on(name: string, listener: (...args: never[]) => unknown): this;
-  override on(name: string, listener: (...args: never[]) => unknown): this {
-    return super.on(name, listener);
-  }
-
-  /**
-   * Adds a listener called at most once, typed; see `Emitter.once`.
-   *
-   * @param name The event name.
-   * @param listener Called with the event's arguments.
-   * @returns This channel.
-   */
-  override once<K extends keyof WsServerChannelEvents>(
-    name: K,
-    listener: (...args: WsServerChannelEvents[K]) => unknown,
-  ): this;
-  /**
-   * Adds a listener of any event called at most once; see `Emitter.once`.
-   *
-   * @param name The event name.
-   * @param listener Called with the event's arguments.
-   * @returns This channel.
-   */
-  override once(name: string, listener: (...args: never[]) => unknown): this;
-  override once(name: string, listener: (...args: never[]) => unknown): this {
-    return super.once(name, listener);
   }
 
   /**

@@ -107,4 +107,4 @@ export {
   type WebSocketOptions,
 } from "./websocket.ts";
 // The listener registry both classes extend, so that their documentation is complete.
-export type { Emitter, Listener } from "../_events.ts";
+export type { DomEvents, Emitter, EventArgs, Listener } from "../_events.ts";

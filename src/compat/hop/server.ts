@@ -6,7 +6,7 @@
  */
 
 import type { ServerChannel } from "../../_accept.ts";
-import { Emitter, type Listener } from "../_events.ts";
+import { type DomEvents, Emitter } from "../_events.ts";
 import { type HopServerAddress, register, unregister } from "./_http_server.ts";
 import { acceptWebSocket, type WebSocket } from "./websocket.ts";
 
@@ -79,7 +79,7 @@ export type WebSocketServerListener<E> = ((this: WebSocketServer, event: E) => u
  * assert.throws(() => new WebSocketServer({ path: "" }), TypeError);
  * ```
  */
-export class WebSocketServer extends Emitter {
+export class WebSocketServer extends Emitter<DomEvents<WebSocketServerEventMap>> {
   /** Called with each new connection; the socket is in `event.value`. */
   onconnection: WebSocketServerListener<ServerEvent<WebSocket>> = null;
   /** Called when the server is closed, by {@linkcode WebSocketServer.close}. */
@@ -139,39 +139,6 @@ export class WebSocketServer extends Emitter {
     this.#stopped = unregister(this.#pathname);
     this.emit("close", { type: "close", target: this, value: this });
     return this.#stopped;
-  }
-
-  /**
-   * Adds a listener in the DOM's manner, typed by event name; it runs before
-   * the `on*` property.
-   *
-   * @param type The event name.
-   * @param listener Called with the event, `this` being the server.
-   * @param options `{ once: true }` removes it after its first call.
-   */
-  override addEventListener<K extends keyof WebSocketServerEventMap>(
-    type: K,
-    listener: (this: WebSocketServer, event: WebSocketServerEventMap[K]) => unknown,
-    options?: boolean | { once?: boolean },
-  ): void;
-  /**
-   * Adds a listener in the DOM's manner.
-   *
-   * @param type The event name.
-   * @param listener A function or an object with `handleEvent`.
-   * @param options `{ once: true }` removes it after its first call.
-   */
-  override addEventListener(
-    type: string,
-    listener: Listener | null,
-    options?: boolean | { once?: boolean },
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: Listener | null,
-    options?: boolean | { once?: boolean },
-  ): void {
-    super.addEventListener(type, listener, options);
   }
 
   #accept(channel: ServerChannel): void {

@@ -12,7 +12,7 @@ import type { Channel, MessageInput } from "../../protocol/channel.ts";
 import type { Message } from "../../protocol/connection.ts";
 import type { NetAddress } from "../../runtime/_transport.ts";
 import type { ServerChannel } from "../../_accept.ts";
-import { Emitter, type Listener } from "../_events.ts";
+import { type DomEvents, Emitter } from "../_events.ts";
 
 /** The states of a {@linkcode WebSocket}, as Hop.js names them. */
 export type ReadyState = "connecting" | "open" | "closing" | "closed";
@@ -136,7 +136,7 @@ export function acceptWebSocket(channel: ServerChannel): WebSocket {
  * );
  * ```
  */
-export class WebSocket extends Emitter {
+export class WebSocket extends Emitter<DomEvents<WebSocketEventMap>> {
   /** Called once the connection is open. */
   onopen: WebSocketListener<WebSocketEvent> = null;
   /** Called with each message; its payload is in `event.data`. */
@@ -298,39 +298,6 @@ export class WebSocket extends Emitter {
     }
     const channel = this.#channel!;
     this.#sent.then(() => channel.close(code, reason));
-  }
-
-  /**
-   * Adds a listener in the DOM's manner, typed by event name; it runs before
-   * the `on*` property.
-   *
-   * @param type The event name.
-   * @param listener Called with the event, `this` being the socket.
-   * @param options `{ once: true }` removes it after its first call.
-   */
-  override addEventListener<K extends keyof WebSocketEventMap>(
-    type: K,
-    listener: (this: WebSocket, event: WebSocketEventMap[K]) => unknown,
-    options?: boolean | { once?: boolean },
-  ): void;
-  /**
-   * Adds a listener in the DOM's manner.
-   *
-   * @param type The event name.
-   * @param listener A function or an object with `handleEvent`.
-   * @param options `{ once: true }` removes it after its first call.
-   */
-  override addEventListener(
-    type: string,
-    listener: Listener | null,
-    options?: boolean | { once?: boolean },
-  ): void;
-  override addEventListener(
-    type: string,
-    listener: Listener | null,
-    options?: boolean | { once?: boolean },
-  ): void {
-    super.addEventListener(type, listener, options);
   }
 
   /** Starts relaying an open channel's messages and end to the listeners. */

@@ -75,7 +75,7 @@
 
 import { type ServerOptions, WebSocketServer } from "./websocket_server.ts";
 
-export { Emitter, type Listener } from "../_events.ts";
+export { Emitter, type EventArgs, type Listener } from "../_events.ts";
 export { type ServerAddress, type ServerOptions, WebSocketServer } from "./websocket_server.ts";
 export { WebSocketConnection } from "./websocket_connection.ts";
 

@@ -5,13 +5,14 @@
  * @module
  */
 
-import {
-  type Emitter,
-  socket,
-  type WsServer,
-  WsServer as Server,
-} from "../../../src/compat/edgeros/mod.ts";
+import { socket, type WsServer, WsServer as Server } from "../../../src/compat/edgeros/mod.ts";
 import { within } from "../../_servers.ts";
+
+/** Anything with `on` and `once`, whatever its events. */
+interface Listenable {
+  on(name: string, listener: (...args: unknown[]) => void): unknown;
+  once(name: string, listener: (...args: unknown[]) => void): unknown;
+}
 
 /**
  * Resolves with the arguments of the next `name` event of `emitter`.
@@ -20,7 +21,7 @@ import { within } from "../../_servers.ts";
  * @param name The event.
  * @returns The event's arguments.
  */
-export function next(emitter: Emitter, name: string): Promise<unknown[]> {
+export function next(emitter: Listenable, name: string): Promise<unknown[]> {
   return within(
     new Promise((resolve) => emitter.once(name, (...args: unknown[]) => resolve(args))),
     `${name} event`,
@@ -34,7 +35,7 @@ export function next(emitter: Emitter, name: string): Promise<unknown[]> {
  * @param name The event.
  * @returns The list, growing as events come.
  */
-export function collect(emitter: Emitter, name: string): unknown[] {
+export function collect(emitter: Listenable, name: string): unknown[] {
   const seen: unknown[] = [];
   emitter.on(name, (value: unknown) => seen.push(value));
   return seen;
