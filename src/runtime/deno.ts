@@ -221,8 +221,11 @@ function closeQuietly(conn: DenoConn): void {
  */
 const DETACHERS = new WeakMap<Transport, () => DenoConn>();
 
-const READ_BUFFER_SIZE = 64 * 1024;
-const MIN_READ_SPACE = 4 * 1024;
+const SMALL_READ_BUFFER = 4 * 1024;
+const LARGE_READ_BUFFER = 64 * 1024;
+const MIN_READ_SPACE = 1024;
+/** A read that brings fewer bytes than this makes the next buffer small. */
+const SMALL_READ = 2 * 1024;
 
 function connToTransport(conn: DenoConn, secure: boolean): Transport {
   let readDone = false;
@@ -241,19 +244,29 @@ function connToTransport(conn: DenoConn, secure: boolean): Transport {
     if (readDone && writeDone) release();
   };
   // Reads land in a shared buffer, each in a region of its own that is never
-  // reused: a fresh 64 KiB buffer per read costs more than a small message.
+  // reused: a fresh buffer per read costs more than a small message. The
+  // buffer is large (64 KiB) once a read fills its region, and small again
+  // once a read brings little, so that an idle connection waits on a read
+  // holding 4 KiB.
   let buffer = new Uint8Array(0);
   let offset = 0;
+  let large = false;
   // A high-water mark of 0: the socket is read only when the consumer asks.
   const readable = new ReadableStream<Uint8Array>({
     async pull(controller) {
       // A buffer someone transferred away has length 0: start another.
-      if (buffer.byteLength - offset < MIN_READ_SPACE) {
-        buffer = new Uint8Array(READ_BUFFER_SIZE);
+      if (
+        buffer.byteLength - offset < MIN_READ_SPACE ||
+        large !== (buffer.byteLength === LARGE_READ_BUFFER)
+      ) {
+        buffer = new Uint8Array(large ? LARGE_READ_BUFFER : SMALL_READ_BUFFER);
         offset = 0;
       }
       try {
-        const count = await conn.read(buffer.subarray(offset));
+        const region = buffer.subarray(offset);
+        const count = await conn.read(region);
+        if (count === region.length) large = true;
+        else if (count !== null && count < SMALL_READ) large = false;
         if (count === null) {
           readDone = true;
           controller.close();
