@@ -385,7 +385,7 @@ class BunChannel implements ServerChannel {
   receive(message: string | Uint8Array): void {
     if (!this.#readableOpen) return;
     // A plain view, not Bun's Buffer subclass, whatever binaryType gave.
-    this.#readController.enqueue(typeof message === "string" ? message : toBytes(message));
+    this.#readController.enqueue(typeof message === "string" ? message : plainBytes(message));
     if (!this.#paused && !this.#closing && (this.#readController.desiredSize ?? 0) <= 0) {
       this.#paused = true;
       this.#ws.pause();
@@ -410,11 +410,11 @@ class BunChannel implements ServerChannel {
   }
 
   receivePing(data: Uint8Array): void {
-    this.#options.onPing?.(toBytes(data), this);
+    this.#options.onPing?.(plainBytes(data), this);
   }
 
   receivePong(data: Uint8Array): void {
-    this.#options.onPong?.(toBytes(data), this);
+    this.#options.onPong?.(plainBytes(data), this);
     const index = this.#pings.findIndex((ping) => equalBytes(ping.payload, data));
     if (index < 0) return;
     // A pong acknowledges its ping and every ping sent before it.
@@ -439,7 +439,10 @@ class BunChannel implements ServerChannel {
   }
 
   #send(message: MessageInput): Promise<void> | undefined {
-    const data = typeof message === "string" ? message : toBytes(message);
+    // Bun sends any view as it is; only an ArrayBuffer or another view is wrapped.
+    const data = typeof message === "string" || message instanceof Uint8Array
+      ? message
+      : toBytes(message);
     if (this.#closing || this.#info !== undefined) throw this.#closedError("send message");
     const length = typeof data === "string" ? data.length : data.byteLength;
     const status = this.#ws.send(data);
@@ -470,6 +473,16 @@ class BunChannel implements ServerChannel {
     this.#paused = false;
     this.#ws.resume();
   }
+}
+
+/**
+ * A received message as a plain `Uint8Array`, not Bun's `Buffer` subclass.
+ * Bun gives a plain one already for `binaryType` "uint8array"; reading the
+ * `buffer` of a small one makes JavaScriptCore move its bytes into a new
+ * `ArrayBuffer`, so that case passes through.
+ */
+function plainBytes(message: Uint8Array): Uint8Array {
+  return message.constructor === Uint8Array ? message : toBytes(message);
 }
 
 function toBytes(message: ArrayBuffer | ArrayBufferView): Uint8Array {
