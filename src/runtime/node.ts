@@ -11,6 +11,7 @@
  */
 
 import * as net from "node:net";
+import process from "node:process";
 import * as tls from "node:tls";
 import type {
   ConnectOptions,
@@ -54,6 +55,7 @@ class SocketTransport implements Transport {
   #error: unknown;
   /** Whether a write waits for `drain`. */
   #waiting = false;
+  #corked = false;
   /** Whether `startTls` took the socket over: this transport must not touch it then. */
   #detached = false;
   /** Takes the listeners `#start` put on the socket off it. */
@@ -153,6 +155,11 @@ class SocketTransport implements Transport {
     else this.#readController.error(error);
   }
 
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
+
   #write(chunk: Uint8Array): Promise<void> {
     const socket = this.#socket;
     if (this.#detached) {
@@ -160,6 +167,14 @@ class SocketTransport implements Transport {
     }
     if (socket.destroyed || socket.writableEnded) {
       return Promise.reject(this.#closedError("write to"));
+    }
+    // Each write would be a system call of its own: the writes of one turn
+    // of the event loop are corked and go out together once its promise
+    // jobs have run.
+    if (!this.#corked) {
+      this.#corked = true;
+      socket.cork();
+      process.nextTick(this.#uncork);
     }
     if (socket.write(chunk)) return Promise.resolve();
     // The send buffer is over its high-water mark: the write is done when
