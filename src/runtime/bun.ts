@@ -19,6 +19,7 @@
  * @module
  */
 
+import { WriteCork } from "./_cork.ts";
 import type {
   ConnectOptions,
   ListenOptions,
@@ -104,9 +105,6 @@ interface NodeTlsRoots {
  */
 const READ_HIGH_WATER_MARK = 64 * 1024;
 
-/** Chunks smaller than this are corked, up to this many bytes in all. */
-const CORK_LIMIT = 16 * 1024;
-
 /**
  * The bridge from one Bun socket to a {@linkcode Transport}. Bun calls the
  * shared {@linkcode TRANSPORT_HANDLERS}, which find this object in
@@ -131,11 +129,8 @@ class BunTransport implements Transport {
   #unwritten: Uint8Array | undefined;
   #resolveWrite: (() => void) | undefined;
   #rejectWrite: ((error: Error) => void) | undefined;
-  /** Small chunks written since the last flush, sent together on the next turn of the event loop. */
-  #corked: Uint8Array[] = [];
-  #corkedBytes = 0;
-  /** The flush of corked chunks while it waits for `drain`. */
-  #blocked: Promise<void> | undefined;
+  /** Bun sends what is written outside its handlers at once: small writes wait here. */
+  readonly #cork = new WriteCork((bytes) => this.#writeNow(bytes));
 
   constructor(socket: BunSocket, secure: boolean, fallback: NetAddress) {
     this.#socket = socket;
@@ -188,10 +183,10 @@ class BunTransport implements Transport {
    * transport's streams leave it alone.
    */
   detach(): BunSocket {
-    if (!this.#closed && !this.#detached) this.#flush()?.catch(() => {});
+    if (!this.#closed && !this.#detached) this.#cork.flush()?.catch(() => {});
     if (
       this.#detached || this.#closed || this.#readableDone || this.#unwritten !== undefined ||
-      this.#blocked !== undefined
+      !this.#cork.idle
     ) {
       throw new TypeError("Cannot start TLS: the transport is closed, closing or busy");
     }
@@ -207,7 +202,7 @@ class BunTransport implements Transport {
 
   #end(): void {
     if (this.#detached) return;
-    this.#flush()?.catch(() => {});
+    this.#cork.flush()?.catch(() => {});
     this.#socket.end();
   }
 
@@ -249,8 +244,7 @@ class BunTransport implements Transport {
     if (this.#closed) return;
     this.#closed = true;
     this.#closeError = error;
-    this.#corked = [];
-    this.#corkedBytes = 0;
+    this.#cork.clear();
     if (!this.#readableDone) {
       this.#readableDone = true;
       if (error === undefined) this.#readController.close();
@@ -264,42 +258,7 @@ class BunTransport implements Transport {
   #write(chunk: Uint8Array): Promise<void> | undefined {
     if (this.#detached) throw new TypeError("Cannot write to socket: TLS has taken it over");
     if (this.#closed) throw closedError("Cannot write to socket", this.#closeError);
-    if (this.#blocked !== undefined) return this.#blocked.then(() => this.#write(chunk));
-    // Bun sends at once what is written outside its handlers: one system call
-    // per chunk. Small chunks wait for the next turn of the event loop and go
-    // out together, as Bun's own server does with what a handler sends.
-    if (chunk.byteLength < CORK_LIMIT && this.#corkedBytes + chunk.byteLength <= CORK_LIMIT) {
-      if (this.#corked.length === 0) setImmediate(this.#flushLater);
-      this.#corked.push(chunk);
-      this.#corkedBytes += chunk.byteLength;
-      return undefined;
-    }
-    const flushing = this.#flush();
-    return flushing === undefined
-      ? this.#writeNow(chunk)
-      : flushing.then(() => this.#writeNow(chunk));
-  }
-
-  /** Flushes the corked chunks; a write that has to wait for `drain` holds back the next. */
-  readonly #flushLater = (): void => {
-    const pending = this.#flush();
-    if (pending === undefined) return;
-    this.#blocked = pending;
-    // A rejection reaches the next write, which waits on it.
-    pending.then(() => this.#blocked = undefined, () => {});
-  };
-
-  /**
-   * Writes the corked chunks as one; returns a promise when Bun could not
-   * take all of it, to be settled by `drain` as any partial write is.
-   */
-  #flush(): Promise<void> | undefined {
-    if (this.#corked.length === 0 || this.#closed || this.#detached) return undefined;
-    const corked = this.#corked;
-    const bytes = corked.length === 1 ? corked[0]! : concatBytes(corked, this.#corkedBytes);
-    this.#corked = [];
-    this.#corkedBytes = 0;
-    return this.#writeNow(bytes);
+    return this.#cork.write(chunk);
   }
 
   #writeNow(chunk: Uint8Array): Promise<void> | undefined {
@@ -332,8 +291,8 @@ class BunTransport implements Transport {
       }
       return;
     }
-    const pending = this.#blocked ?? this.#flush();
-    if (pending !== undefined) return pending.then(() => this.#shutdown());
+    const flushing = this.#cork.flush();
+    if (flushing !== undefined) return flushing.then(() => this.#shutdown());
     this.#socket.shutdown();
   }
 }
@@ -691,14 +650,4 @@ function describeError(error: unknown): string {
 
 function formatAddress(address: NetAddress): string {
   return address.transport === "unix" ? address.path : `${address.hostname}:${address.port}`;
-}
-
-function concatBytes(chunks: Uint8Array[], length: number): Uint8Array {
-  const joined = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return joined;
 }

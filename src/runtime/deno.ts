@@ -15,6 +15,7 @@
  * @module
  */
 
+import { WriteCork } from "./_cork.ts";
 import type {
   ConnectOptions,
   ListenOptions,
@@ -286,13 +287,16 @@ function connToTransport(conn: DenoConn, secure: boolean): Transport {
       release();
     },
   }, { highWaterMark: 0 });
+  // Small writes wait for the next turn of the event loop and go out together.
+  const cork = new WriteCork(async (chunk) => {
+    // conn.write may take part of the chunk: write the rest until all is taken.
+    for (let at = 0; at < chunk.length;) at += await conn.write(chunk.subarray(at));
+  });
   const writable = new WritableStream<Uint8Array>({
-    async write(chunk) {
-      // conn.write may take part of the chunk: write the rest until all is taken.
-      for (let at = 0; at < chunk.length;) at += await conn.write(chunk.subarray(at));
-    },
+    write: (chunk) => cork.write(chunk),
     async close() {
       try {
+        await cork.flush();
         await conn.closeWrite();
       } finally {
         writeDone = true;
@@ -301,6 +305,7 @@ function connToTransport(conn: DenoConn, secure: boolean): Transport {
     },
     abort() {
       writeDone = true;
+      cork.clear();
       release();
     },
   });
@@ -313,8 +318,8 @@ function connToTransport(conn: DenoConn, secure: boolean): Transport {
   };
   if (!secure) {
     DETACHERS.set(transport, () => {
-      if (released || readDone || writeDone) {
-        throw new TypeError("Cannot start TLS: the transport is closed or closing");
+      if (released || readDone || writeDone || !cork.idle) {
+        throw new TypeError("Cannot start TLS: the transport is closed, closing or busy");
       }
       released = true;
       return conn;
