@@ -269,6 +269,9 @@ class ByteStreamChannel implements Channel {
       write: (message) => {
         const data = toMessage(message);
         this.#connection.send(data);
+        // A message being compressed: the next waits for it to be written.
+        const sending = this.#connection.sending;
+        if (sending !== undefined) return sending;
         // A server sends large binary payloads uncopied: they must not change until written.
         const uncopied = this.#role === "server" && typeof data !== "string" &&
           data.byteLength >= ZERO_COPY_MIN_PAYLOAD;
@@ -336,6 +339,9 @@ class ByteStreamChannel implements Channel {
     this.#lastReceived = performance.now();
     this.#idlePinged = false;
     this.#connection.receive(chunk);
+    // A compressed message being decompressed: read on once it was handled.
+    const receiving = this.#connection.receiving;
+    if (receiving !== undefined) await receiving;
   }
 
   /** Keeps reading until the transport ends, so that a close frame or FIN is seen. */
