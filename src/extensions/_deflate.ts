@@ -53,7 +53,8 @@ interface Job {
   done: CompressorCallback;
   chunks: Uint8Array[];
   length: number;
-  released: boolean;
+  // Whether it holds one of the process's job slots.
+  holdsSlot: boolean;
 }
 
 /**
@@ -105,14 +106,17 @@ class DeflateCompressor implements MessageCompressor {
   }
 
   compress(data: Uint8Array, done: CompressorCallback): void {
-    const job: Job = { done, chunks: [], length: 0, released: false };
+    const job: Job = { done, chunks: [], length: 0, holdsSlot: false };
     this.#compressing = job;
     schedule(() => {
+      job.holdsSlot = true;
       if (this.#compressing !== job) return this.#release(job);
       const deflate = this.#deflate ??= this.#createDeflate();
       deflate.write(data);
       deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => {
         if (this.#compressing !== job) return;
+        // Deno calls back before it emits the stream's error.
+        if (deflate.errored) return this.#failCompression(deflate.errored);
         this.#compressing = undefined;
         this.#release(job);
         let payload = joinChunks(job.chunks, job.length);
@@ -124,16 +128,19 @@ class DeflateCompressor implements MessageCompressor {
   }
 
   decompress(data: Uint8Array[], maxSize: number, done: CompressorCallback): void {
-    const job: Job = { done, chunks: [], length: 0, released: false };
+    const job: Job = { done, chunks: [], length: 0, holdsSlot: false };
     this.#decompressing = job;
     this.#maxSize = maxSize;
     schedule(() => {
+      job.holdsSlot = true;
       if (this.#decompressing !== job) return this.#release(job);
       const inflate = this.#inflate ??= this.#createInflate();
       for (const chunk of data) inflate.write(chunk);
       inflate.write(TAIL);
       inflate.flush(zlib.constants.Z_SYNC_FLUSH, () => {
         if (this.#decompressing !== job) return;
+        // Deno calls back before it emits the stream's error.
+        if (inflate.errored) return this.#failDecompression(inflate.errored);
         this.#decompressing = undefined;
         this.#release(job);
         if (this.#peerNoContextTakeover) this.#closeInflate();
@@ -165,14 +172,7 @@ class DeflateCompressor implements MessageCompressor {
       job.chunks.push(chunk);
       job.length += chunk.length;
     });
-    deflate.on("error", (error: unknown) => {
-      const job = this.#compressing;
-      this.#closeDeflate();
-      if (job === undefined) return;
-      this.#compressing = undefined;
-      this.#release(job);
-      job.done(error);
-    });
+    deflate.on("error", (error: unknown) => this.#failCompression(error));
     return deflate;
   }
 
@@ -198,20 +198,31 @@ class DeflateCompressor implements MessageCompressor {
         ),
       );
     });
-    inflate.on("error", (error: unknown) => {
-      const job = this.#decompressing;
-      this.#closeInflate();
-      if (job === undefined) return;
-      this.#decompressing = undefined;
-      this.#release(job);
-      job.done(
-        new ProtocolError("Cannot decode message: it is not valid compressed data", {
-          closeCode: CLOSE_CODE.InvalidFramePayloadData,
-          cause: error,
-        }),
-      );
-    });
+    inflate.on("error", (error: unknown) => this.#failDecompression(error));
     return inflate;
+  }
+
+  #failCompression(error: unknown): void {
+    const job = this.#compressing;
+    this.#closeDeflate();
+    if (job === undefined) return;
+    this.#compressing = undefined;
+    this.#release(job);
+    job.done(error);
+  }
+
+  #failDecompression(error: unknown): void {
+    const job = this.#decompressing;
+    this.#closeInflate();
+    if (job === undefined) return;
+    this.#decompressing = undefined;
+    this.#release(job);
+    job.done(
+      new ProtocolError("Cannot decode message: it is not valid compressed data", {
+        closeCode: CLOSE_CODE.InvalidFramePayloadData,
+        cause: error,
+      }),
+    );
   }
 
   #closeDeflate(): void {
@@ -226,9 +237,10 @@ class DeflateCompressor implements MessageCompressor {
     if (inflate !== undefined) closeStream(inflate);
   }
 
+  /** Gives back the job's slot, if it holds one; a job still waiting gives it back when its turn comes. */
   #release(job: Job): void {
-    if (job.released) return;
-    job.released = true;
+    if (!job.holdsSlot) return;
+    job.holdsSlot = false;
     release();
   }
 }

@@ -306,11 +306,11 @@ function parseParams(params: ExtensionParam[], what: "offer" | "answer"): Parsed
           parsed[name] = true;
           break;
         }
-        const bits = /^[0-9]{1,2}$/.test(value) ? Number(value) : NaN;
-        if (!isWindowBits(bits)) {
+        // RFC 7692 §7.1.2: a decimal integer from 8 to 15, without leading zeros.
+        if (!/^(?:[89]|1[0-5])$/.test(value)) {
           return `${name}=${value} in the ${what} is not a whole number from 8 to 15`;
         }
-        parsed[name] = bits;
+        parsed[name] = Number(value);
         break;
       }
       default:
