@@ -90,21 +90,21 @@ export function createPair(
   params: DeflateParams,
   options: CompressionOptions & { fragmentSize?: number } = {},
 ): { client: End; server: End } {
-  let client!: End;
-  let server!: End;
   // A copy, as a transport would give: the receiver unmasks in place.
-  client = createEnd(
+  const ends: { client?: End; server?: End } = {};
+  const client = createEnd(
     "client",
     params,
     options,
-    (bytes) => server.connection.receive(bytes.slice()),
+    (bytes) => ends.server!.connection.receive(bytes.slice()),
   );
-  server = createEnd(
+  const server = createEnd(
     "server",
     params,
     options,
-    (bytes) => client.connection.receive(bytes.slice()),
+    (bytes) => ends.client!.connection.receive(bytes.slice()),
   );
+  Object.assign(ends, { client, server });
   return { client, server };
 }
 

@@ -13,15 +13,7 @@ import {
   describeParams,
   paramCombinations,
 } from "./_compression.ts";
-import {
-  concat,
-  patternBytes,
-  patternText,
-  peerFrame,
-  type Role,
-  ROLES,
-  utf8,
-} from "./_harness.ts";
+import { concat, patternText, peerFrame, ROLES, utf8 } from "./_harness.ts";
 
 const SIZES = [16, 64, 256, 1024, 4096, 16384, 65536, 262144];
 
@@ -295,5 +287,3 @@ async function waitForFrames(end: { written: unknown[] }, count: number): Promis
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
-
-export { patternBytes, type Role };
