@@ -75,6 +75,7 @@ export function createDeflateCompressor(
 
 class DeflateCompressor implements MessageCompressor {
   readonly threshold: number;
+  readonly shouldCompress: ((data: string | Uint8Array) => boolean) | undefined;
   readonly #ownBits: number;
   readonly #peerBits: number;
   readonly #ownNoContextTakeover: boolean;
@@ -90,6 +91,7 @@ class DeflateCompressor implements MessageCompressor {
 
   constructor(params: DeflateParams, role: Role, options: CompressionOptions) {
     this.threshold = options.threshold ?? DEFAULT_THRESHOLD;
+    this.shouldCompress = options.shouldCompress;
     const server = role === "server";
     // zlib cannot deflate with an 8-bit window; with 9 its matches stay
     // within 250 bytes, so an 8-bit window inflates them.

@@ -26,6 +26,15 @@ export interface CompressionOptions {
    */
   threshold?: number;
   /**
+   * Decides per message, for those from the threshold on, whether to
+   * compress it: return `false` for data that would not shrink, such as
+   * images or data already compressed. A `WeakSet` of the byte arrays to
+   * send as they are is one way to mark them.
+   *
+   * @default {() => true}
+   */
+  shouldCompress?: (data: string | Uint8Array) => boolean;
+  /**
    * Whether the server resets its compression context after each message:
    * a server asks for it in its answer, a client in its offer. It costs
    * compression ratio and saves the server the memory of a compressor

@@ -18,6 +18,8 @@ export type CompressorCallback = (error: unknown, result?: Uint8Array) => void;
 export interface MessageCompressor {
   /** Messages shorter than this many bytes are sent uncompressed. */
   readonly threshold: number;
+  /** Decides, for a message from the threshold on, whether to compress it; absent compresses all. */
+  readonly shouldCompress?: ((data: string | Uint8Array) => boolean) | undefined;
   /**
    * Compresses a whole message into one compressed payload.
    *

@@ -260,8 +260,10 @@ export class Connection {
   send(data: Message, compress = true): void {
     this.#checkOpen("send message");
     if (this.#compressor !== undefined) {
-      const worth = compress && (typeof data === "string" ? data.length : data.byteLength) >=
-          this.#compressor.threshold;
+      const compressor = this.#compressor;
+      const worth = compress &&
+        (typeof data === "string" ? data.length : data.byteLength) >= compressor.threshold &&
+        (compressor.shouldCompress?.(data) ?? true);
       if (worth || this.#sendQueue.length > 0) return this.#queueSend(data, worth);
     }
     if (typeof data === "string") {

@@ -99,14 +99,28 @@ test("a compressed message is fragmented with RSV1 on its first frame only", asy
   );
 });
 
-test("messages under the threshold, and those sent with compress false, go uncompressed", async () => {
-  const { client, server } = createPair(DEFAULT_PARAMS, { threshold: 100 });
+test("messages under the threshold, refused by shouldCompress or sent with compress false go uncompressed", async () => {
+  const raw = new WeakSet<Uint8Array>();
+  const { client, server } = createPair(DEFAULT_PARAMS, {
+    threshold: 100,
+    shouldCompress: (data) => typeof data === "string" || !raw.has(data),
+  });
+  const image = new Uint8Array(3000);
+  raw.add(image);
   client.connection.send(patternText(99));
   client.connection.send(patternText(100));
   client.connection.send(patternText(5000), false);
-  await server.received(3);
-  assert.deepEqual(client.written.map((frame) => frame.rsv1), [false, true, false]);
-  assert.deepEqual(server.messages, [patternText(99), patternText(100), patternText(5000)]);
+  client.connection.send(image);
+  client.connection.send(new Uint8Array(3000));
+  await server.received(5);
+  assert.deepEqual(client.written.map((frame) => frame.rsv1), [false, true, false, false, true]);
+  assert.deepEqual(server.messages, [
+    patternText(99),
+    patternText(100),
+    patternText(5000),
+    new Uint8Array(3000),
+    new Uint8Array(3000),
+  ]);
 });
 
 test("a small message sent after a large compressed one does not overtake it, nor does close", async () => {
