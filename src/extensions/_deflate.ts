@@ -21,11 +21,14 @@ import { CLOSE_CODE } from "../codec/close_code.ts";
 import { ProtocolError } from "../errors.ts";
 import type { Role } from "../codec/frame.ts";
 import type { CompressorCallback, MessageCompressor } from "../protocol/compressor.ts";
-import type { CompressionOptions, DeflateParams } from "./permessage_deflate.ts";
+import {
+  type CompressionOptions,
+  DEFAULT_COMPRESSION_THRESHOLD,
+  type DeflateParams,
+} from "./permessage_deflate.ts";
 
 /** RFC 7692 §7.2.1: what a sync flush ends with, removed from each compressed message. */
 const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
-const DEFAULT_THRESHOLD = 1024;
 /** How many zlib jobs may run at once in the process; the others wait their turn. */
 export const MAX_CONCURRENT_JOBS = 10;
 
@@ -90,7 +93,7 @@ class DeflateCompressor implements MessageCompressor {
   #closed = false;
 
   constructor(params: DeflateParams, role: Role, options: CompressionOptions) {
-    this.threshold = options.threshold ?? DEFAULT_THRESHOLD;
+    this.threshold = options.threshold ?? DEFAULT_COMPRESSION_THRESHOLD;
     this.shouldCompress = options.shouldCompress;
     const server = role === "server";
     // zlib cannot deflate with an 8-bit window; with 9 its matches stay

@@ -11,6 +11,8 @@ import type { Extension, ExtensionParam } from "../handshake/server.ts";
 
 /** The extension's name in `Sec-WebSocket-Extensions`. */
 export const PERMESSAGE_DEFLATE = "permessage-deflate";
+/** Default of {@linkcode CompressionOptions.threshold}, in bytes. */
+export const DEFAULT_COMPRESSION_THRESHOLD = 1024;
 
 /**
  * How to compress messages with permessage-deflate (RFC 7692), as the
