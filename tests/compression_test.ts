@@ -54,7 +54,9 @@ async function echoOf(client: Channel, messages: (string | Uint8Array)[]): Promi
   writer.releaseLock();
   const reader = client.readable.getReader();
   const echoed = [];
-  for (let i = 0; i < messages.length; i++) echoed.push((await within(reader.read(), "echo")).value);
+  for (let i = 0; i < messages.length; i++) {
+    echoed.push((await within(reader.read(), "echo")).value);
+  }
   reader.releaseLock();
   return echoed;
 }
@@ -66,7 +68,10 @@ test("connect and listen agree on permessage-deflate and set RSV1 on the wire bo
   await throughTap({ compression: true }, { compression: true }, async (client, server, tap) => {
     assert.equal(client.extensions, "permessage-deflate");
     assert.equal(server.extensions, "permessage-deflate");
-    assert.match(tap.heads[0]!, /\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits/);
+    assert.match(
+      tap.heads[0]!,
+      /\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits/,
+    );
     assert.equal(answeredExtensions(tap), "permessage-deflate");
     const binary = new Uint8Array(5000).fill(7);
     assert.deepEqual(await echoOf(client, [LARGE, "small", binary]), [LARGE, "small", binary]);
@@ -146,7 +151,8 @@ for (const [answer, message] of BAD_ANSWERS) {
     try {
       await assert.rejects(
         connect(server.url, { compression: true }),
-        (error) => error instanceof HandshakeError && error.status === 502 && message.test(error.message),
+        (error) =>
+          error instanceof HandshakeError && error.status === 502 && message.test(error.message),
       );
     } finally {
       await server.close();
@@ -161,7 +167,9 @@ test("connect fails the handshake when a server accepts compression it was not o
   try {
     await assert.rejects(
       connect(server.url),
-      (error) => error instanceof HandshakeError && /permessage-deflate, which was not offered/.test(error.message),
+      (error) =>
+        error instanceof HandshakeError &&
+        /permessage-deflate, which was not offered/.test(error.message),
     );
   } finally {
     await server.close();
@@ -171,7 +179,8 @@ test("connect fails the handshake when a server accepts compression it was not o
 test("the compression option is checked before connecting", async () => {
   await assert.rejects(
     connect("ws://127.0.0.1:9/", { compression: { serverMaxWindowBits: 20 } }),
-    (error) => error instanceof RangeError && /compression\.serverMaxWindowBits/.test(error.message),
+    (error) =>
+      error instanceof RangeError && /compression\.serverMaxWindowBits/.test(error.message),
   );
 });
 
