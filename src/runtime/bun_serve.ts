@@ -38,6 +38,7 @@ export type { ServerChannel, UpgradeInfo } from "../_accept.ts";
 export type { Channel, MessageInput } from "../protocol/channel.ts";
 export type { CloseInfo, Message } from "../protocol/connection.ts";
 export type { NetAddress } from "./_transport.ts";
+export type { CompressionOptions } from "../extensions/permessage_deflate.ts";
 
 /** The slice of Bun's `ServerWebSocket` the handlers use. */
 export interface BunServerWebSocket {
