@@ -6,9 +6,11 @@
  * flush without ending the stream, so it cannot keep a context between
  * messages.
  *
- * Memory is bounded three ways: zlib streams are created only when a message
+ * Memory is bounded four ways: zlib streams are created only when a message
  * needs one and closed after each message when its side has no context
- * takeover; decompression stops at the first output chunk past the size
+ * takeover; a compressor unused for `compressorIdleTimeout` is closed (a
+ * fresh one is always valid: the peer's decompressor needs only what it
+ * received); decompression stops at the first output chunk past the size
  * limit; and at most {@linkcode MAX_CONCURRENT_JOBS} zlib jobs run at once
  * in the process, as `ws` does, since many at once fragment the memory
  * allocator's arenas.
@@ -24,6 +26,7 @@ import type { CompressorCallback, MessageCompressor } from "../protocol/compress
 import {
   type CompressionOptions,
   DEFAULT_COMPRESSION_THRESHOLD,
+  DEFAULT_COMPRESSOR_IDLE_TIMEOUT,
   type DeflateParams,
 } from "./permessage_deflate.ts";
 
@@ -34,6 +37,28 @@ export const MAX_CONCURRENT_JOBS = 10;
 
 let running = 0;
 const waiting: (() => void)[] = [];
+
+/** The compressors holding a deflate stream, checked for idleness by one timer. */
+const holdingDeflate = new Set<DeflateCompressor>();
+let sweeper: ReturnType<typeof setInterval> | undefined;
+const SWEEP_INTERVAL = 1000;
+
+function watchIdle(compressor: DeflateCompressor): void {
+  holdingDeflate.add(compressor);
+  if (sweeper !== undefined) return;
+  sweeper = setInterval(() => {
+    const now = performance.now();
+    for (const held of holdingDeflate) held.releaseIfIdle(now);
+    if (holdingDeflate.size === 0) {
+      clearInterval(sweeper);
+      sweeper = undefined;
+    }
+  }, SWEEP_INTERVAL);
+  // The timer alone must not keep a process alive.
+  const timer = sweeper as unknown as { unref?: () => void } | number;
+  if (typeof timer === "object") timer.unref?.();
+  else (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(timer);
+}
 
 /** Runs `job` once fewer than {@linkcode MAX_CONCURRENT_JOBS} jobs run; it calls `release` when done. */
 function schedule(job: () => void): void {
@@ -90,7 +115,8 @@ class DeflateCompressor implements MessageCompressor {
   #compressing: Job | undefined;
   #decompressing: Job | undefined;
   #maxSize = 0;
-  #closed = false;
+  readonly #idleTimeout: number;
+  #lastCompressed = 0;
 
   constructor(params: DeflateParams, role: Role, options: CompressionOptions) {
     this.threshold = options.threshold ?? DEFAULT_COMPRESSION_THRESHOLD;
@@ -108,6 +134,13 @@ class DeflateCompressor implements MessageCompressor {
       : params.serverNoContextTakeover;
     this.#level = options.level;
     this.#memLevel = options.memLevel;
+    this.#idleTimeout = options.compressorIdleTimeout ?? DEFAULT_COMPRESSOR_IDLE_TIMEOUT;
+  }
+
+  /** Closes the deflate stream when it has not been used for the idle timeout. */
+  releaseIfIdle(now: number): void {
+    if (this.#compressing !== undefined || this.#deflate === undefined) return;
+    if (now - this.#lastCompressed >= this.#idleTimeout) this.#closeDeflate();
   }
 
   compress(data: Uint8Array, done: CompressorCallback): void {
@@ -126,7 +159,9 @@ class DeflateCompressor implements MessageCompressor {
         this.#release(job);
         let payload = joinChunks(job.chunks, job.length);
         if (endsWithTail(payload)) payload = payload.subarray(0, payload.length - TAIL.length);
+        this.#lastCompressed = performance.now();
         if (this.#ownNoContextTakeover) this.#closeDeflate();
+        else if (this.#idleTimeout > 0 && this.#idleTimeout < Infinity) watchIdle(this);
         done(undefined, payload);
       });
     });
@@ -155,7 +190,6 @@ class DeflateCompressor implements MessageCompressor {
   }
 
   close(): void {
-    this.#closed = true;
     for (const job of [this.#compressing, this.#decompressing]) {
       if (job !== undefined) this.#release(job);
     }
@@ -233,6 +267,7 @@ class DeflateCompressor implements MessageCompressor {
   #closeDeflate(): void {
     const deflate = this.#deflate;
     this.#deflate = undefined;
+    holdingDeflate.delete(this);
     if (deflate !== undefined) closeStream(deflate);
   }
 

@@ -13,6 +13,8 @@ import type { Extension, ExtensionParam } from "../handshake/server.ts";
 export const PERMESSAGE_DEFLATE = "permessage-deflate";
 /** Default of {@linkcode CompressionOptions.threshold}, in bytes. */
 export const DEFAULT_COMPRESSION_THRESHOLD = 1024;
+/** Default of {@linkcode CompressionOptions.compressorIdleTimeout}, in milliseconds. */
+export const DEFAULT_COMPRESSOR_IDLE_TIMEOUT = 10_000;
 
 /**
  * How to compress messages with permessage-deflate (RFC 7692), as the
@@ -84,6 +86,17 @@ export interface CompressionOptions {
    * @default {8}
    */
   memLevel?: number;
+  /**
+   * Milliseconds after which a connection's compressor, unused, is freed
+   * (about 256 KiB with the default window and `memLevel`); the next
+   * message gets a fresh one, which is always valid, and compresses a
+   * little worse since it starts without history. The decompressor is kept
+   * as long as the peer has context takeover, since the peer may refer
+   * back to earlier messages. 0 or `Infinity` keeps compressors for good.
+   *
+   * @default {10000}
+   */
+  compressorIdleTimeout?: number;
 }
 
 /** What both ends agreed on; window bits are 15 when the answer set none. */
@@ -127,6 +140,8 @@ export function checkCompressionOptions(
   };
   const { threshold, serverMaxWindowBits, clientMaxWindowBits, level, memLevel } = options;
   if (threshold !== undefined && !(threshold >= 0)) fail("threshold", "at least 0", threshold);
+  const idle = options.compressorIdleTimeout;
+  if (idle !== undefined && !(idle >= 0)) fail("compressorIdleTimeout", "at least 0", idle);
   if (serverMaxWindowBits !== undefined && !isWindowBits(serverMaxWindowBits)) {
     fail("serverMaxWindowBits", "a whole number from 8 to 15", serverMaxWindowBits);
   }

@@ -302,7 +302,14 @@ function checkBunCompression(
 ): CompressionOptions | undefined {
   const compression = checkCompressionOptions(option, "create websocket handler");
   if (compression === undefined) return undefined;
-  for (const name of ["serverMaxWindowBits", "clientMaxWindowBits", "level", "memLevel"] as const) {
+  const bunOwn = [
+    "serverMaxWindowBits",
+    "clientMaxWindowBits",
+    "level",
+    "memLevel",
+    "compressorIdleTimeout",
+  ] as const;
+  for (const name of bunOwn) {
     if (compression[name] !== undefined) {
       throw new TypeError(
         `Cannot create websocket handler: option compression.${name} is not supported by ` +

@@ -82,6 +82,27 @@ for (const role of ROLES) {
   }
 }
 
+test("a compressor idle past compressorIdleTimeout is freed, and the next message starts afresh", async () => {
+  const message = Array.from(randomish(2000), (byte) => String.fromCharCode(97 + byte % 26)).join(
+    "",
+  );
+  const sizes: number[] = [];
+  for (const compressorIdleTimeout of [1, 0]) {
+    const end = createEnd("server", DEFAULT_PARAMS, { compressorIdleTimeout });
+    end.connection.send(message);
+    await waitForFrames(end, 1);
+    // The sweep runs once a second.
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    end.connection.send(message);
+    await waitForFrames(end, 2);
+    sizes.push(end.written[1]!.payload.length / end.written[0]!.payload.length);
+    end.connection.fail(new Error("done"));
+  }
+  const [freed, kept] = sizes;
+  assert.equal(freed, 1, "a fresh compressor compresses the repeat as the first");
+  assert.ok(kept! < 0.25, `a kept compressor refers back: ratio ${kept}`);
+});
+
 test("a compressed message is fragmented with RSV1 on its first frame only", async () => {
   const { client, server } = createPair(DEFAULT_PARAMS, { fragmentSize: 100 });
   const message = randomish(1000);
