@@ -9,6 +9,8 @@ import {
   type ListenOptions,
   serve,
   type ServerChannel,
+  WebSocket,
+  WebSocketStream,
 } from "../mod.ts";
 import { OPCODE } from "../src/codec/mod.ts";
 import { answeredExtensions, startTap, type Tap, type TappedFrame } from "./_tap.ts";
@@ -220,6 +222,35 @@ for (const mode of ["raw", "native"] as const) {
     }
   });
 }
+
+test("WebSocket and WebSocketStream take the compression option and report the extension", async () => {
+  const server = await listen(
+    { hostname: "127.0.0.1", port: 0, compression: true, onError: () => {} },
+    echo,
+  );
+  try {
+    const url = `ws://127.0.0.1:${server.port}/`;
+    const socket = new WebSocket(url, [], { compression: true });
+    const echoed = await within(
+      new Promise<unknown>((resolve, reject) => {
+        socket.onopen = () => socket.send(LARGE);
+        socket.onmessage = (event) => resolve(event.data);
+        socket.onerror = () => reject(new Error("WebSocket failed"));
+      }),
+      "echo",
+    );
+    assert.equal(socket.extensions, "permessage-deflate");
+    assert.equal(echoed, LARGE);
+    socket.close();
+    const stream = new WebSocketStream(url, { compression: true });
+    const opened = await within(stream.opened, "open");
+    assert.equal(opened.extensions, "permessage-deflate");
+    stream.close();
+    await within(stream.closed, "close");
+  } finally {
+    await server.close();
+  }
+});
 
 test("serve accepts compression: false on every server", async () => {
   const server = await serve({

@@ -184,9 +184,8 @@ export class Connection {
    */
   constructor(options: ConnectionOptions, handler: ConnectionHandler) {
     this.#compressor = options.compressor;
-    this.#parser = new FrameParser(
-      this.#compressor === undefined ? options : { ...options, allowRsv1: true },
-    );
+    // RSV1 is allowed exactly when there is a compressor to read it.
+    this.#parser = new FrameParser({ ...options, allowRsv1: this.#compressor !== undefined });
     this.#handler = handler;
     this.#write = (bytes) => handler.write(bytes);
     this.#masked = options.role === "client";
