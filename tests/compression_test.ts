@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import {
   type Channel,
   connect,
+  Connection,
   type ConnectOptions,
+  fromByteStreams,
   HandshakeError,
   listen,
   type ListenOptions,
@@ -260,4 +262,89 @@ test("serve accepts compression: false on every server", async () => {
     onConnection: echo,
   });
   await server.close();
+});
+
+function randomBytes(size: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let state = seed;
+  for (let i = 0; i < size; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    bytes[i] = state >>> 24;
+  }
+  return bytes;
+}
+
+const AGREED = {
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: false,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+};
+
+test("compressed writes wait for a transport that takes nothing, as plain ones do", async () => {
+  const { createDeflateCompressor } = await import("../src/extensions/_deflate.ts");
+  let handed = 0;
+  const channel = fromByteStreams({
+    readable: new ReadableStream<Uint8Array>(),
+    // A transport whose writes never finish: a peer that stopped reading.
+    writable: new WritableStream<Uint8Array>({
+      write: () => {
+        handed++;
+        return new Promise(() => {});
+      },
+    }),
+  }, { role: "client", compressor: createDeflateCompressor(AGREED, "client", { threshold: 0 }) });
+  const writer = channel.writable.getWriter();
+  let resolved = 0;
+  for (let i = 0; i < 100; i++) {
+    writer.write(randomBytes(16384, i)).then(() => resolved++, () => {});
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  // 64 KiB of batch is about four messages; without backpressure all 100 would resolve.
+  assert.ok(resolved <= 8, `${resolved} writes resolved`);
+  assert.ok(handed >= 1, "the first frame reached the transport");
+  channel.close();
+});
+
+test("compressed messages are read only while readable has room", async () => {
+  const { createDeflateCompressor } = await import("../src/extensions/_deflate.ts");
+  // The frames a compressing server sends: 100 messages of 16 KiB.
+  const frames: Uint8Array[] = [];
+  const sender = new Connection({
+    role: "server",
+    compressor: createDeflateCompressor(AGREED, "server", { threshold: 0 }),
+  }, { write: (bytes) => frames.push(bytes.slice()), message: () => {}, end: () => {} });
+  const messages = Array.from({ length: 100 }, (_, i) => randomBytes(16384, i));
+  for (const message of messages) sender.send(message);
+  await within(
+    (async () => {
+      while (sender.sending !== undefined) await sender.sending;
+    })(),
+    "compression",
+  );
+  // A server writes a large frame as its header and its payload.
+  assert.equal(frames.length, 200);
+  let pulled = 0;
+  const channel = fromByteStreams({
+    readable: new ReadableStream<Uint8Array>({
+      pull: (controller) => {
+        const frame = frames[pulled++];
+        if (frame === undefined) controller.close();
+        else controller.enqueue(frame);
+      },
+    }, { highWaterMark: 0 }),
+    writable: new WritableStream<Uint8Array>(),
+  }, {
+    role: "client",
+    readableHighWaterMark: 65536,
+    compressor: createDeflateCompressor(AGREED, "client", {}),
+  });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  // 64 KiB is four messages: about eight chunks; all 200 without backpressure.
+  assert.ok(pulled <= 16, `${pulled} chunks read with nobody reading messages`);
+  const reader = channel.readable.getReader();
+  for (const message of messages) {
+    assert.deepEqual((await within(reader.read(), "message")).value, message);
+  }
+  channel.close();
 });
