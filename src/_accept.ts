@@ -32,9 +32,11 @@ export interface UpgradeOptions
   /**
    * Whether to accept permessage-deflate (RFC 7692) when a client offers it:
    * `true` with the defaults, or the parameters to answer with and the zlib
-   * settings. Off by default: each compressed connection keeps up to about
+   * settings. Off by default: a compressed connection keeps up to about
    * 300 KiB of zlib state between messages (less with `memLevel`, smaller
-   * windows or no context takeover).
+   * windows, no context takeover, or once `compressorIdleTimeout` frees its
+   * compressor). `serve()` on `Deno.serve` refuses it, since Deno does not
+   * negotiate compression; on `Bun.serve` it becomes Bun's `perMessageDeflate`.
    *
    * @default {false}
    */
