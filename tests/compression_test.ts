@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   type Channel,
+  type CompressionOptions,
   connect,
   Connection,
   type ConnectOptions,
@@ -347,4 +348,36 @@ test("compressed messages are read only while readable has room", async () => {
     assert.deepEqual((await within(reader.read(), "message")).value, message);
   }
   channel.close();
+});
+
+test("connect and listen agree and exchange under every combination of offered and accepted parameters", async () => {
+  const clientOffers: CompressionOptions[] = [
+    {},
+    { serverNoContextTakeover: true },
+    { clientNoContextTakeover: true, clientMaxWindowBits: 9 },
+    { serverMaxWindowBits: 8, clientMaxWindowBits: 8 },
+  ];
+  const serverOptions: CompressionOptions[] = [
+    {},
+    { serverNoContextTakeover: true, clientNoContextTakeover: true },
+    { serverMaxWindowBits: 9, clientMaxWindowBits: 10 },
+  ];
+  const messages = [LARGE, new Uint8Array(70_000).fill(3), "x".repeat(2000)];
+  for (const server of serverOptions) {
+    for (const client of clientOffers) {
+      const label = `client ${JSON.stringify(client)}, server ${JSON.stringify(server)}`;
+      await throughTap(
+        { compression: { ...server, threshold: 0 } },
+        { compression: { ...client, threshold: 0 } },
+        async (channel, serverChannel, tap) => {
+          assert.equal(channel.extensions, answeredExtensions(tap), label);
+          assert.equal(serverChannel.extensions, channel.extensions, label);
+          assert.match(channel.extensions, /^permessage-deflate/, label);
+          assert.deepEqual(await echoOf(channel, messages), messages, label);
+          assert.ok(dataFrames(tap.fromClient).every((frame) => frame.rsv1), label);
+          assert.ok(dataFrames(tap.fromServer).every((frame) => frame.rsv1), label);
+        },
+      );
+    }
+  }
 });
