@@ -322,3 +322,23 @@ async function waitForFrames(end: { written: unknown[] }, count: number): Promis
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
+
+test("random bytes as compressed data end in a message or 1007, never a hang or a crash", async () => {
+  let state = 99;
+  const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) >>> 24;
+  const outcomes = { message: 0, invalid: 0 };
+  for (let round = 0; round < 200; round++) {
+    const payload = Uint8Array.from({ length: 1 + (next() % 64) }, next);
+    const end = createEnd("client", DEFAULT_PARAMS);
+    end.connection.receive(peerFrame("client", { opcode: OPCODE.Binary, payload, rsv: 4 }));
+    // A valid stream that has not ended yet leaves the message incomplete: close after it.
+    end.connection.receive(peerFrame("client", { opcode: OPCODE.Close }));
+    const info = await end.ended();
+    if (info.code === 1007) outcomes.invalid++;
+    else if (end.messages.length === 1 && info.code === 1005) outcomes.message++;
+    else {assert.fail(
+        `round ${round}: ended with ${info.code} after ${end.messages.length} messages`,
+      );}
+  }
+  assert.ok(outcomes.invalid > 0, `outcomes ${JSON.stringify(outcomes)}`);
+});
