@@ -381,3 +381,57 @@ test("connect and listen agree and exchange under every combination of offered a
     }
   }
 });
+
+test("serve (native) on Bun reports the extension Bun answered, whatever the offer", {
+  skip: RUNTIME === "bun" ? false : "needs Bun",
+}, async () => {
+  const settings: (true | CompressionOptions)[] = [
+    true,
+    { serverNoContextTakeover: false, clientNoContextTakeover: false },
+    { serverNoContextTakeover: true, clientNoContextTakeover: false },
+    { serverNoContextTakeover: false, clientNoContextTakeover: true },
+  ];
+  const offers: CompressionOptions[] = [
+    {},
+    { serverNoContextTakeover: true },
+    { clientMaxWindowBits: 10 },
+    { serverMaxWindowBits: 10 },
+    { serverMaxWindowBits: 11, clientMaxWindowBits: 12, clientNoContextTakeover: true },
+  ];
+  for (const compression of settings) {
+    let accepted!: (channel: ServerChannel) => void;
+    let serverChannel = new Promise<ServerChannel>((resolve) => accepted = resolve);
+    const server = await serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      compression,
+      onConnection: (channel) => {
+        accepted(channel);
+        echo(channel);
+      },
+    });
+    const tap = await startTap(server.port);
+    try {
+      for (const offer of offers) {
+        const label = `serve ${JSON.stringify(compression)}, offer ${JSON.stringify(offer)}`;
+        tap.heads.length = 0;
+        tap.fromServer.length = 0;
+        const client = await connect(`ws://127.0.0.1:${tap.port}/`, {
+          compression: { ...offer, threshold: 0 },
+        });
+        const channel = await within(serverChannel, "server connection");
+        serverChannel = new Promise((resolve) => accepted = resolve);
+        assert.equal(channel.extensions, answeredExtensions(tap), label);
+        assert.equal(client.extensions, channel.extensions, label);
+        assert.deepEqual(await echoOf(client, [LARGE]), [LARGE], label);
+        const compressed = dataFrames(tap.fromServer).map((frame) => frame.rsv1);
+        assert.deepEqual(compressed, [channel.extensions !== ""], label);
+        client.close(1000);
+        await within(client.closed, "close");
+      }
+    } finally {
+      await tap.close();
+      await server.close();
+    }
+  }
+});

@@ -33,7 +33,7 @@ import {
 /** RFC 7692 §7.2.1: what a sync flush ends with, removed from each compressed message. */
 const TAIL = new Uint8Array([0x00, 0x00, 0xff, 0xff]);
 /** How many zlib jobs may run at once in the process; the others wait their turn. */
-export const MAX_CONCURRENT_JOBS = 10;
+const MAX_CONCURRENT_JOBS = 10;
 
 let running = 0;
 const waiting: (() => void)[] = [];

@@ -31,14 +31,15 @@ import {
   checkCompressionOptions,
   type CompressionOptions,
   DEFAULT_COMPRESSION_THRESHOLD,
-  PERMESSAGE_DEFLATE,
 } from "../extensions/permessage_deflate.ts";
+import { bunDeflateAnswer, type BunPerMessageDeflate } from "./_bun_deflate.ts";
 
 export type { ServerChannel, UpgradeInfo } from "../_accept.ts";
 export type { Channel, MessageInput } from "../protocol/channel.ts";
 export type { CloseInfo, Message } from "../protocol/connection.ts";
 export type { NetAddress } from "./_transport.ts";
 export type { CompressionOptions } from "../extensions/permessage_deflate.ts";
+export type { BunPerMessageDeflate } from "./_bun_deflate.ts";
 
 /** The slice of Bun's `ServerWebSocket` the handlers use. */
 export interface BunServerWebSocket {
@@ -103,12 +104,6 @@ export interface WebsocketHandlerOptions {
    */
   compression?: boolean | CompressionOptions;
 }
-
-/** Bun's `perMessageDeflate` setting: a shared or a per-connection context for each direction. */
-export type BunPerMessageDeflate = boolean | {
-  compress: "shared" | "dedicated";
-  decompress: "shared" | "dedicated";
-};
 
 /** The `websocket` option of `Bun.serve`: limits and the handlers Bun calls. */
 export interface WebsocketHandler {
@@ -200,10 +195,11 @@ export interface BunUpgradeOptions {
  */
 export function createWebsocketHandler(options: WebsocketHandlerOptions = {}): WebsocketHandler {
   const compression = checkBunCompression(options.compression);
+  const perMessageDeflate = compression === undefined ? false : toPerMessageDeflate(compression);
   return {
     maxPayloadLength: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
     idleTimeout: options.idleTimeout ?? 120,
-    perMessageDeflate: compression === undefined ? false : toPerMessageDeflate(compression),
+    perMessageDeflate,
     open(ws) {
       // A socket some other code upgraded: nobody would handle it.
       if (!(ws.data instanceof BunChannel)) {
@@ -211,7 +207,7 @@ export function createWebsocketHandler(options: WebsocketHandlerOptions = {}): W
         return;
       }
       ws.binaryType = "uint8array";
-      ws.data.open(ws, compression);
+      ws.data.open(ws, compression, perMessageDeflate);
     },
     message: (ws, message) => channelOf(ws)?.receive(message),
     drain: (ws) => channelOf(ws)?.drain(),
@@ -334,11 +330,6 @@ function toPerMessageDeflate(compression: CompressionOptions): BunPerMessageDefl
   };
 }
 
-function offersDeflate(request: Request): boolean {
-  const offer = request.headers.get("sec-websocket-extensions") ?? "";
-  return /(^|,)\s*permessage-deflate\s*(;|,|$)/i.test(offer);
-}
-
 function channelOf(ws: BunServerWebSocket): BunChannel | undefined {
   return ws.data instanceof BunChannel ? ws.data : undefined;
 }
@@ -446,13 +437,15 @@ class BunChannel implements ServerChannel {
     });
   }
 
-  open(ws: BunServerWebSocket, compression: CompressionOptions | undefined): void {
+  open(
+    ws: BunServerWebSocket,
+    compression: CompressionOptions | undefined,
+    perMessageDeflate: BunPerMessageDeflate,
+  ): void {
     this.#ws = ws;
-    // Bun does not tell what it answered: it accepts a well-formed offer.
-    if (compression !== undefined && offersDeflate(this.request)) {
-      this.#compression = compression;
-      this.extensions = PERMESSAGE_DEFLATE;
-    }
+    // Bun does not tell what it answered: the same negotiation, redone.
+    this.extensions = bunDeflateAnswer(this.request, perMessageDeflate);
+    if (this.extensions !== "") this.#compression = compression;
     try {
       Promise.resolve(this.#options.onConnection(this)).catch(this.#onError);
     } catch (error) {
