@@ -70,6 +70,8 @@ export {
   type Server,
 } from "./src/serve.ts";
 export type { FrameParserOptions, Role } from "./src/codec/frame.ts";
+export type { CompressorCallback, MessageCompressor } from "./src/protocol/compressor.ts";
+export type { CompressionOptions } from "./src/extensions/permessage_deflate.ts";
 export type { HeadParserOptions } from "./src/handshake/http1.ts";
 export type { NetAddress, TlsConnectOptions, TlsListenOptions } from "./src/runtime/_transport.ts";
 export {

@@ -16,6 +16,8 @@ import {
 } from "./handshake/server.ts";
 import { type Channel, type ChannelOptions, fromByteStreams } from "./protocol/channel.ts";
 import { withLeadingBytes } from "./_head_reader.ts";
+import { negotiateCompression } from "./_compression.ts";
+import type { CompressionOptions } from "./extensions/permessage_deflate.ts";
 import type { NetAddress, Transport } from "./runtime/_transport.ts";
 
 /** What a server knows of a connection before it accepts it. */
@@ -25,7 +27,20 @@ export interface UpgradeInfo {
 }
 
 /** How a server accepts connections, and the channels' options. */
-export interface UpgradeOptions extends Omit<ChannelOptions, "role" | "protocol" | "extensions"> {
+export interface UpgradeOptions
+  extends Omit<ChannelOptions, "role" | "protocol" | "extensions" | "compressor" | "allowRsv1"> {
+  /**
+   * Whether to accept permessage-deflate (RFC 7692) when a client offers it:
+   * `true` with the defaults, or the parameters to answer with and the zlib
+   * settings. Off by default: a compressed connection keeps up to about
+   * 300 KiB of zlib state between messages (less with `memLevel`, smaller
+   * windows, no context takeover, or once `compressorIdleTimeout` frees its
+   * compressor). `serve()` on `Deno.serve` refuses it, since Deno does not
+   * negotiate compression; on `Bun.serve` it becomes Bun's `perMessageDeflate`.
+   *
+   * @default {false}
+   */
+  compression?: boolean | CompressionOptions;
   /**
    * Picks the subprotocol from those the client offered, in its order;
    * `undefined` accepts none. A protocol the client did not offer is a TypeError.
@@ -106,14 +121,16 @@ async function upgrade(
   if (options.fetch !== undefined && !isUpgrade(head)) {
     return await encodeResponse(await options.fetch(request, info));
   }
-  const { protocol } = checkUpgradeRequest(head, {
+  const { protocol, extensions: offered } = checkUpgradeRequest(head, {
     selectProtocol: (offered) => options.selectProtocol?.(offered, request),
   });
   const refusal = await options.onUpgrade?.(request, info);
   if (refusal instanceof Response) return await encodeResponse(refusal);
 
+  const compression = await negotiateCompression(offered, options.compression);
   const response = await createUpgradeResponse(head, {
     protocol,
+    ...(compression === undefined ? {} : { extensions: compression.answer }),
     ...(options.headers === undefined ? {} : { headers: options.headers }),
   });
   const writer = transport.writable.getWriter();
@@ -121,7 +138,13 @@ async function upgrade(
   writer.releaseLock();
   const channel = fromByteStreams(
     { readable: withLeadingBytes(rest, reader), writable: transport.writable },
-    { ...options, role: "server", protocol: response.protocol, extensions: response.extensions },
+    {
+      ...options,
+      role: "server",
+      protocol: response.protocol,
+      extensions: response.extensions,
+      ...(compression === undefined ? {} : { compressor: compression.compressor }),
+    },
   );
   return Object.assign(channel, { request, remoteAddress: transport.remoteAddress });
 }

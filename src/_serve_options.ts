@@ -40,7 +40,7 @@ const SERVER_NAMES: Record<Adapter, string> = {
   raw: "the raw-socket server (mode raw)",
 };
 
-const COMPRESSION = "permessage-deflate is not implemented yet";
+const DENO_COMPRESSION = "Deno.serve does not negotiate permessage-deflate; use mode raw";
 const DENO_FRAMES = "Deno parses the frames itself; use mode raw";
 const BUN_FRAMES = "Bun parses the frames itself; use mode raw";
 const DENO_HEAD = "Deno parses the request head itself; use mode raw";
@@ -57,6 +57,7 @@ const UNSUPPORTED: Record<Adapter, Partial<Record<keyof ServeOptions, string>>> 
     maxHeadSize: DENO_HEAD,
     maxHeaders: DENO_HEAD,
     handshakeTimeout: DENO_HEAD,
+    compression: DENO_COMPRESSION,
   },
   bun: {
     maxFrameSize: BUN_FRAMES,
@@ -72,7 +73,7 @@ const UNSUPPORTED: Record<Adapter, Partial<Record<keyof ServeOptions, string>>> 
 
 /**
  * Refuses the options the server cannot honor: each one set to anything but
- * `undefined`, and `compression: true` everywhere.
+ * `undefined` (`false` too for `compression`, which is off anyway).
  *
  * @param options The options given.
  * @param adapter The server they are for.
@@ -88,9 +89,8 @@ export function checkOptions(
 ): void {
   const given = options as Record<string, unknown>;
   const unsupported = Object.entries({ ...UNSUPPORTED[adapter], ...more });
-  if (given.compression === true) unsupported.push(["compression", COMPRESSION]);
   for (const [name, why] of unsupported) {
-    if (given[name] !== undefined) {
+    if (given[name] !== undefined && !(name === "compression" && given[name] === false)) {
       throw new TypeError(
         `Cannot ${action}: option ${name} is not supported by ${SERVER_NAMES[adapter]}: ${why}`,
       );

@@ -18,11 +18,28 @@ import { readHead, readSome, withLeadingBytes } from "./_head_reader.ts";
 import { chooseProxy, encodeConnectRequest, type ProxyChoice } from "./_proxy.ts";
 import { parseTarget, redirectTarget } from "./_target.ts";
 import { runtimeNet } from "./runtime/_detect.ts";
+import { acceptCompression, offerCompression } from "./_compression.ts";
+import type { CompressionOptions } from "./extensions/permessage_deflate.ts";
+import { parseExtensionList } from "./handshake/_header_values.ts";
 import type { RuntimeNet, TlsConnectOptions, Transport } from "./runtime/_transport.ts";
 
 /** Options of {@linkcode connect}. */
 export interface ConnectOptions
-  extends Omit<ChannelOptions, "role" | "protocol" | "extensions">, HeadParserOptions {
+  extends
+    Omit<ChannelOptions, "role" | "protocol" | "extensions" | "compressor" | "allowRsv1">,
+    HeadParserOptions {
+  /**
+   * Whether to offer permessage-deflate (RFC 7692): `true` offers it as
+   * browsers do (`permessage-deflate; client_max_window_bits`), an object
+   * sets the parameters to offer, the threshold and the zlib settings. The
+   * channel's `extensions` tells whether the server accepted. Off by
+   * default, unlike browsers: compression costs CPU and up to about
+   * 300 KiB of zlib state per connection, and pays off only for large,
+   * compressible messages.
+   *
+   * @default {false}
+   */
+  compression?: boolean | CompressionOptions;
   /** Subprotocols to offer, in order of preference. */
   protocols?: string | string[];
   /** The `Origin` header to send, as a browser would. */
@@ -153,8 +170,10 @@ export async function connect(
     ? timeout
     : AbortSignal.any([options.signal, timeout]);
   const net = await runtimeNet();
+  const offer = offerCompression(options.compression);
   for (let redirects = 0;; redirects++) {
     const request = createUpgradeRequest(target.request, {
+      ...(offer === undefined ? {} : { extensions: offer }),
       ...(options.protocols === undefined ? {} : { protocols: options.protocols }),
       ...(options.origin === undefined ? {} : { origin: options.origin }),
       ...(headers === undefined ? {} : { headers }),
@@ -366,9 +385,15 @@ async function handshake(
     );
   }
   const { protocol, extensions } = await checkUpgradeResponse(head, request);
+  const compressor = await acceptCompression(
+    parseExtensionList(extensions, () => {
+      throw new Error("unreachable: checked by checkUpgradeResponse");
+    }),
+    options.compression,
+  );
   const channel = fromByteStreams(
     { readable: withLeadingBytes(rest, reader), writable: transport.writable },
-    { ...options, role: "client", protocol, extensions },
+    { ...options, role: "client", protocol, extensions, ...(compressor && { compressor }) },
   );
   return Object.assign(channel, { url: request.url.href, responseHeaders: head.headers });
 }

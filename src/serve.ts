@@ -35,13 +35,6 @@ export interface ServeOptions extends ListenOptions {
    */
   mode?: ServeMode;
   /**
-   * Whether to offer permessage-deflate. Compression is not implemented
-   * yet: `true` is refused on every server.
-   *
-   * @default {false}
-   */
-  compression?: boolean;
-  /**
    * Seconds without receiving anything after which a connection is pinged,
    * and then closed if nothing comes back; 0 turns it off.
    *

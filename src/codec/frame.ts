@@ -292,6 +292,14 @@ export interface FrameParserOptions {
    * @default {1048576}
    */
   maxFragments?: number;
+  /**
+   * Whether an extension that uses RSV1 was negotiated (permessage-deflate,
+   * RFC 7692 §6): the first frame of a data message may then set it, and
+   * the frame reports it. It stays a 1002 on a control or continuation frame.
+   *
+   * @default {false}
+   */
+  allowRsv1?: boolean;
 }
 
 const enum Step {
@@ -362,6 +370,7 @@ export class FrameParser {
   readonly #maxFrameSize: number;
   readonly #maxMessageSize: number;
   readonly #maxFragments: number;
+  readonly #allowRsv1: boolean;
 
   #step = Step.Header;
   #failure: ProtocolError | undefined;
@@ -371,6 +380,7 @@ export class FrameParser {
   // The frame being read.
   #fin = false;
   #opcode = 0;
+  #rsv1 = false;
   #masked = false;
   readonly #mask = new Uint8Array(4);
   #length = 0;
@@ -399,6 +409,7 @@ export class FrameParser {
       this.#maxMessageSize;
     this.#maxFragments = checkLimit("maxFragments", options.maxFragments, 1) ??
       DEFAULT_MAX_FRAGMENTS;
+    this.#allowRsv1 = options.allowRsv1 ?? false;
   }
 
   /**
@@ -558,8 +569,18 @@ export class FrameParser {
     const opcode = byte0 & 0x0f;
     const masked = (byte1 & 0x80) !== 0;
     const length7 = byte1 & 0x7f;
-    // RFC 6455 §5.2: reserved bits must be 0 unless an extension defines them.
-    if ((byte0 & 0x70) !== 0) {
+    // RFC 6455 §5.2: reserved bits must be 0 unless an extension defines
+    // them; RFC 7692 §6: permessage-deflate sets RSV1 on a message's first frame.
+    const rsv1 = this.#allowRsv1 && (byte0 & 0x40) !== 0 && opcode !== OPCODE.Continuation &&
+      !isControlOpcode(opcode);
+    if ((byte0 & (rsv1 ? 0x30 : 0x70)) !== 0) {
+      if (this.#allowRsv1 && (byte0 & 0x70) === 0x40) {
+        throw this.#fail(
+          `Cannot decode frame: RSV1 is set on a ${
+            opcode === OPCODE.Continuation ? "continuation" : "control"
+          } frame`,
+        );
+      }
       throw this.#fail(
         `Cannot decode frame: reserved bits 0x${((byte0 & 0x70) >> 4).toString(16)} are set ` +
           "without a negotiated extension",
@@ -597,6 +618,7 @@ export class FrameParser {
     }
     this.#fin = fin;
     this.#opcode = opcode;
+    this.#rsv1 = rsv1;
     this.#masked = masked;
   }
 
@@ -670,7 +692,14 @@ export class FrameParser {
   }
 
   #completeFrame(payload: Uint8Array): Frame {
-    return { fin: this.#fin, opcode: this.#opcode, payload, rsv1: false, rsv2: false, rsv3: false };
+    return {
+      fin: this.#fin,
+      opcode: this.#opcode,
+      payload,
+      rsv1: this.#rsv1,
+      rsv2: false,
+      rsv3: false,
+    };
   }
 }
 

@@ -35,6 +35,13 @@ export interface CreateUpgradeRequestOptions {
    * @default {{}}
    */
   headers?: HeadersInit;
+  /**
+   * The `Sec-WebSocket-Extensions` offer to send, such as
+   * `"permessage-deflate; client_max_window_bits"`; absent or `""` offers none.
+   *
+   * @default {""}
+   */
+  extensions?: string;
 }
 
 /** An upgrade request, ready to write, and what checking its answer needs. */
@@ -45,6 +52,8 @@ export interface UpgradeRequest {
   key: string;
   /** The subprotocols offered; pass them to {@linkcode checkUpgradeResponse}. */
   protocols: string[];
+  /** The extensions offered, `""` for none; pass them to {@linkcode checkUpgradeResponse}. */
+  extensions: string;
   /** The whole request head, request line to empty line. */
   head: Uint8Array;
 }
@@ -138,6 +147,17 @@ export function createUpgradeRequest(
     ["Sec-WebSocket-Version", "13"],
   ];
   if (protocols.length > 0) fields.push(["Sec-WebSocket-Protocol", protocols.join(", ")]);
+  const extensions = (options.extensions ?? "").trim();
+  if (extensions !== "") {
+    parseExtensionList(extensions, (detail) => {
+      throw new TypeError(
+        `Cannot create upgrade request: extensions ${
+          JSON.stringify(extensions)
+        } is malformed: ${detail}`,
+      );
+    });
+    fields.push(["Sec-WebSocket-Extensions", extensions]);
+  }
   if (options.origin !== undefined) {
     // Through Headers, so the origin is checked and trimmed as the extras are.
     fields.push(["Origin", new Headers({ Origin: options.origin }).get("origin")!]);
@@ -147,6 +167,7 @@ export function createUpgradeRequest(
     url: target,
     key,
     protocols,
+    extensions,
     head: encodeHead(`GET ${target.pathname}${target.search} HTTP/1.1`, lines),
   };
 }
@@ -176,6 +197,12 @@ export interface CheckUpgradeResponseOptions {
    * @default {[]}
    */
   protocols?: string | string[];
+  /**
+   * The `Sec-WebSocket-Extensions` offer the request sent.
+   *
+   * @default {""}
+   */
+  extensions?: string;
 }
 
 /** What the server accepted, in the form `WebSocketStream` reports it. */
@@ -191,7 +218,8 @@ export interface UpgradeResponseInfo {
  * status is 101; `Upgrade` is `websocket` and `Connection` lists `upgrade`,
  * both ASCII case-insensitive; `Sec-WebSocket-Accept` matches the key sent; a
  * chosen subprotocol is one that was offered; no extension is accepted that
- * was not offered, and none is offered yet. A 101 has no body, so any
+ * was not offered (the parameters of an accepted extension are for the
+ * extension to check). A 101 has no body, so any
  * `Content-Length` on it is ignored.
  *
  * @param response The status and headers of the answer, as `ResponseHeadParser` reads them.
@@ -283,12 +311,21 @@ export async function checkUpgradeResponse(
   const extensions = extensionValue === null ? [] : parseExtensionList(extensionValue, (detail) => {
     throw fail(`Sec-WebSocket-Extensions is malformed: ${detail}`);
   });
-  // RFC 6455 §9.1: a server answers only with extensions the client offered,
-  // and this client offers none yet.
-  if (extensions.length > 0) {
-    throw fail(`server accepted extension ${extensions[0]!.name}, which was not offered`);
+  // RFC 6455 §9.1: a server answers only with extensions the client offered.
+  const offeredExtensions = parseExtensionList(options.extensions ?? "", (detail) => {
+    throw new TypeError(
+      `Cannot check upgrade response: the extensions offered are malformed: ${detail}`,
+    );
+  });
+  for (const { name } of extensions) {
+    if (!offeredExtensions.some((extension) => extension.name === name)) {
+      throw fail(`server accepted extension ${name}, which was not offered`);
+    }
   }
-  return { protocol: protocol ?? "", extensions: "" };
+  return {
+    protocol: protocol ?? "",
+    extensions: extensions.length > 0 ? extensionValue!.trim() : "",
+  };
 }
 
 /**

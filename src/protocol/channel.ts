@@ -272,7 +272,10 @@ class ByteStreamChannel implements Channel {
         // A server sends large binary payloads uncopied: they must not change until written.
         const uncopied = this.#role === "server" && typeof data !== "string" &&
           data.byteLength >= ZERO_COPY_MIN_PAYLOAD;
-        if (uncopied || this.#batchBytes >= WRITE_BATCH_LIMIT) return this.#lastWrite;
+        // Messages waiting for one being compressed: wait for them, then as any write does.
+        const sending = this.#connection.sending;
+        if (sending !== undefined) return sending.then(() => this.#backpressure(uncopied));
+        return this.#backpressure(uncopied);
       },
       close: async () => {
         this.close(CLOSE_CODE.NormalClosure);
@@ -336,6 +339,9 @@ class ByteStreamChannel implements Channel {
     this.#lastReceived = performance.now();
     this.#idlePinged = false;
     this.#connection.receive(chunk);
+    // A compressed message being decompressed: read on once it was handled.
+    const receiving = this.#connection.receiving;
+    if (receiving !== undefined) await receiving;
   }
 
   /** Keeps reading until the transport ends, so that a close frame or FIN is seen. */
@@ -357,6 +363,11 @@ class ByteStreamChannel implements Channel {
     this.#batchBytes += bytes.length;
     this.#batchWritten ??= deferred();
     this.#lastWrite = this.#batchWritten.promise;
+  }
+
+  /** What a message write waits for: nothing while the batch is small, unless its bytes are uncopied. */
+  #backpressure(uncopied: boolean): Promise<void> | undefined {
+    if (uncopied || this.#batchBytes >= WRITE_BATCH_LIMIT) return this.#lastWrite;
   }
 
   /** Writes the batch gathered meanwhile once `written` is written. */

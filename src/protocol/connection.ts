@@ -29,6 +29,7 @@ import {
 import { OPCODE } from "../codec/opcode.ts";
 import { decodeUtf8, Utf8StreamDecoder } from "../codec/utf8.ts";
 import { ConnectionClosedError, ProtocolError } from "../errors.ts";
+import type { MessageCompressor } from "./compressor.ts";
 
 /** A WebSocket message: a string for text, bytes for binary. */
 export type Message = string | Uint8Array;
@@ -79,6 +80,14 @@ export interface ConnectionOptions extends FrameParserOptions {
    * @default {Infinity}
    */
   fragmentSize?: number;
+  /**
+   * The per-message compression the handshake agreed on, such as
+   * permessage-deflate: messages with RSV1 set are decompressed, and
+   * messages from its threshold on are sent compressed.
+   *
+   * @default {undefined}
+   */
+  compressor?: MessageCompressor;
 }
 
 /** The state of a {@linkcode Connection}. */
@@ -153,6 +162,18 @@ export class Connection {
   readonly #utf8 = new Utf8StreamDecoder();
   #binary = EMPTY;
   #binaryLength = 0;
+  // Compression, when negotiated: the compressed message being received,
+  // and while one is decompressed, the frames that arrived after it.
+  readonly #compressor: MessageCompressor | undefined;
+  #compressedOpcode = 0;
+  #compressedPieces: Uint8Array[] = [];
+  #decompressing = false;
+  #framesWaiting: Frame[] = [];
+  #receiveDone: Deferred | undefined;
+  // Messages waiting for their turn to be compressed and sent, then our close frame.
+  #sendQueue: OutgoingMessage[] = [];
+  #closeWaiting: Uint8Array | undefined;
+  #sendDone: Deferred | undefined;
 
   /**
    * Constructs a new instance, for a connection whose opening handshake is done.
@@ -162,7 +183,9 @@ export class Connection {
    * @throws {RangeError} When a limit or the fragment size is out of range.
    */
   constructor(options: ConnectionOptions, handler: ConnectionHandler) {
-    this.#parser = new FrameParser(options);
+    this.#compressor = options.compressor;
+    // RSV1 is allowed exactly when there is a compressor to read it.
+    this.#parser = new FrameParser({ ...options, allowRsv1: this.#compressor !== undefined });
     this.#handler = handler;
     this.#write = (bytes) => handler.write(bytes);
     this.#masked = options.role === "client";
@@ -178,6 +201,27 @@ export class Connection {
   /** How the connection ended, once it has. */
   get closeInfo(): CloseInfo | undefined {
     return this.#closeInfo;
+  }
+
+  /**
+   * While a compressed message is being decompressed, settles once it and
+   * the frames received after it were handled; `undefined` when nothing
+   * waits. A transport should not be read further meanwhile, so that
+   * backpressure holds.
+   */
+  get receiving(): Promise<void> | undefined {
+    if (!this.#decompressing) return undefined;
+    return (this.#receiveDone ??= deferred()).promise;
+  }
+
+  /**
+   * While messages wait to be compressed, settles once they were written;
+   * `undefined` when nothing waits. It rejects with
+   * {@linkcode ConnectionClosedError} when the connection ends first.
+   */
+  get sending(): Promise<void> | undefined {
+    if (this.#sendQueue.length === 0) return undefined;
+    return (this.#sendDone ??= deferred()).promise;
   }
 
   /**
@@ -202,13 +246,25 @@ export class Connection {
   }
 
   /**
-   * Sends a message: a string as text, bytes as binary.
+   * Sends a message: a string as text, bytes as binary. With compression
+   * negotiated, a message from the compressor's threshold on (counted in
+   * UTF-16 units for text) is compressed first, asynchronously, and the
+   * messages sent after it wait for it, so that order holds.
    *
    * @param data The message.
+   * @param compress `false` sends this message uncompressed even when
+   * compression was negotiated.
    * @throws {ConnectionClosedError} When a close frame was already sent or the connection ended.
    */
-  send(data: Message): void {
+  send(data: Message, compress = true): void {
     this.#checkOpen("send message");
+    if (this.#compressor !== undefined) {
+      const compressor = this.#compressor;
+      const worth = compress &&
+        (typeof data === "string" ? data.length : data.byteLength) >= compressor.threshold &&
+        (compressor.shouldCompress?.(data) ?? true);
+      if (worth || this.#sendQueue.length > 0) return this.#queueSend(data, worth);
+    }
     if (typeof data === "string") {
       if (data.length <= SHORT_TEXT_LENGTH && data.length * 3 <= this.#fragmentSize) {
         this.#write(encodeTextFrame(data, this.#masked));
@@ -256,6 +312,12 @@ export class Connection {
     if (this.#closeSent !== undefined || this.#state === "closed") return;
     // Closing before the write: a peer wired in memory may answer inside it.
     this.#state = "closing";
+    if (this.#sendQueue.length > 0) {
+      // After the messages still being compressed.
+      this.#closeSent = { code: code ?? CLOSE_CODE.NoStatusReceived, reason };
+      this.#closeWaiting = payload;
+      return;
+    }
     this.#writeClose(payload, { code: code ?? CLOSE_CODE.NoStatusReceived, reason });
   }
 
@@ -273,7 +335,7 @@ export class Connection {
     if (this.#state === "closed") return;
     const code = error instanceof ProtocolError ? error.closeCode : CLOSE_CODE.InternalError;
     const reason = error instanceof ProtocolError ? fitCloseReason(error.message) : "";
-    if (this.#closeSent === undefined && isValidCloseCode(code)) {
+    if ((this.#closeSent === undefined || this.#closeWaiting) && isValidCloseCode(code)) {
       this.#writeClose(encodeClosePayload(code, reason), { code, reason });
     }
     this.#end({ code, reason, wasClean: false }, error);
@@ -281,14 +343,20 @@ export class Connection {
 
   readonly #onFrame = (frame: Frame): void => {
     // A close frame or a failure ended the connection: ignore what follows it.
-    if (this.#closeInfo === undefined) this.#receiveFrame(frame);
+    if (this.#closeInfo !== undefined) return;
+    if (this.#decompressing) this.#framesWaiting.push(frame);
+    else this.#receiveFrame(frame);
   };
 
   #receiveFrame(frame: Frame): void {
     switch (frame.opcode) {
       case OPCODE.Text:
       case OPCODE.Binary:
-        if (frame.fin) {
+        if (frame.rsv1) {
+          this.#compressedOpcode = frame.opcode;
+          this.#compressedPieces.push(frame.payload);
+          if (frame.fin) this.#decompress();
+        } else if (frame.fin) {
           this.#handler.message(
             frame.opcode === OPCODE.Text
               ? decodeUtf8(frame.payload, "text message")
@@ -300,6 +368,11 @@ export class Connection {
         }
         return;
       case OPCODE.Continuation:
+        if (this.#compressedOpcode !== 0) {
+          this.#compressedPieces.push(frame.payload);
+          if (frame.fin) this.#decompress();
+          return;
+        }
         this.#appendFragment(frame.payload);
         if (frame.fin) this.#completeFragmentedMessage();
         return;
@@ -315,6 +388,72 @@ export class Connection {
         this.#receiveClose(frame.payload);
         return;
     }
+  }
+
+  /** Decompresses the message received; frames arriving meanwhile wait their turn. */
+  #decompress(): void {
+    const opcode = this.#compressedOpcode;
+    const pieces = this.#compressedPieces;
+    this.#compressedOpcode = 0;
+    this.#compressedPieces = [];
+    this.#decompressing = true;
+    this.#compressor!.decompress(pieces, this.#maxMessageSize, (error, data) => {
+      if (this.#state === "closed") return;
+      try {
+        if (error !== undefined) throw error;
+        this.#decompressing = false;
+        this.#handler.message(opcode === OPCODE.Text ? decodeUtf8(data!, "text message") : data!);
+        // The frames that waited, until one starts another decompression.
+        while (!this.#decompressing && this.#closeInfo === undefined) {
+          const frame = this.#framesWaiting.shift();
+          if (frame === undefined) break;
+          this.#receiveFrame(frame);
+        }
+      } catch (failure) {
+        this.fail(failure);
+      }
+      if (!this.#decompressing) this.#settleReceiving();
+    });
+  }
+
+  #settleReceiving(): void {
+    this.#framesWaiting = [];
+    this.#receiveDone?.resolve();
+    this.#receiveDone = undefined;
+  }
+
+  #queueSend(data: Message, compress: boolean): void {
+    const opcode = typeof data === "string" ? OPCODE.Text : OPCODE.Binary;
+    const bytes = typeof data === "string" ? textEncoder.encode(data) : data;
+    this.#sendQueue.push({ opcode, bytes, compress });
+    if (this.#sendQueue.length === 1) this.#sendNext();
+  }
+
+  /** Writes the queued messages in order, compressing those that asked for it. */
+  #sendNext(): void {
+    for (;;) {
+      const message = this.#sendQueue[0];
+      if (message === undefined) break;
+      if (message.compress) {
+        this.#compressor!.compress(message.bytes, (error, payload) => {
+          if (this.#state === "closed") return;
+          if (error !== undefined) return this.fail(error);
+          this.#sendQueue.shift();
+          this.#writeData(message.opcode, payload!, true);
+          this.#sendNext();
+        });
+        return;
+      }
+      this.#sendQueue.shift();
+      this.#writeData(message.opcode, message.bytes);
+    }
+    if (this.#closeWaiting !== undefined) {
+      const payload = this.#closeWaiting;
+      this.#closeWaiting = undefined;
+      this.#writeClose(payload, this.#closeSent!);
+    }
+    this.#sendDone?.resolve();
+    this.#sendDone = undefined;
   }
 
   #appendFragment(payload: Uint8Array): void {
@@ -350,7 +489,7 @@ export class Connection {
 
   #receiveClose(payload: Uint8Array): void {
     const { code, reason } = parseClosePayload(payload);
-    if (this.#closeSent === undefined) {
+    if (this.#closeSent === undefined || this.#closeWaiting !== undefined) {
       // RFC 6455 §5.5.1: answer with a close frame, echoing the code and, as
       // browsers, ws, Deno and Bun do, the reason.
       const echo = code === CLOSE_CODE.NoStatusReceived ? EMPTY : encodeClosePayload(code, reason);
@@ -381,10 +520,11 @@ export class Connection {
     this.#writeFrame(opcode, payload, true);
   }
 
-  #writeData(opcode: number, payload: Uint8Array): void {
+  /** Writes a message, in fragments past the fragment size; RSV1 marks a compressed one's first frame. */
+  #writeData(opcode: number, payload: Uint8Array, compressed = false): void {
     const length = payload.length;
     if (length <= this.#fragmentSize) {
-      this.#writeFrame(opcode, payload, true);
+      this.#writeFrame(opcode, payload, true, compressed);
       return;
     }
     for (let start = 0; start < length; start += this.#fragmentSize) {
@@ -393,6 +533,7 @@ export class Connection {
         start === 0 ? opcode : OPCODE.Continuation,
         payload.subarray(start, end),
         end === length,
+        compressed && start === 0,
       );
     }
   }
@@ -402,8 +543,12 @@ export class Connection {
     this.#writeFrame(OPCODE.Close, payload, true);
   }
 
-  #writeFrame(opcode: number, payload: Uint8Array, fin: boolean): void {
-    encodeFrameChunks({ fin, opcode, payload }, this.#masked, this.#write);
+  #writeFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1 = false): void {
+    encodeFrameChunks(
+      rsv1 ? { fin, opcode, payload, rsv1 } : { fin, opcode, payload },
+      this.#masked,
+      this.#write,
+    );
   }
 
   #end(info: CloseInfo, error?: unknown): void {
@@ -411,8 +556,51 @@ export class Connection {
     this.#closeInfo = info;
     this.#text = "";
     this.#binary = EMPTY;
+    if (this.#compressor !== undefined) this.#endCompression(info);
     this.#handler.end(info, error);
   }
+
+  #endCompression(info: CloseInfo): void {
+    this.#compressor!.close();
+    this.#compressedPieces = [];
+    this.#decompressing = false;
+    this.#settleReceiving();
+    this.#sendQueue = [];
+    this.#closeWaiting = undefined;
+    this.#sendDone?.reject(
+      new ConnectionClosedError(`Cannot send message: connection closed with ${info.code}`, {
+        closeCode: info.code,
+        reason: info.reason,
+        wasClean: info.wasClean,
+      }),
+    );
+    this.#sendDone = undefined;
+  }
+}
+
+/** A message waiting to be sent behind one being compressed. */
+interface OutgoingMessage {
+  opcode: number;
+  bytes: Uint8Array;
+  compress: boolean;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Nobody may be waiting.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
 }
 
 // A reason that does not fit a control frame is dropped rather than cut,

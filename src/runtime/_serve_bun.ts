@@ -36,10 +36,11 @@ interface BunNamespace {
 /** Starts `Bun.serve` with the options of `serve`. */
 export const startBunServer: StartServer = (options, accept) => {
   const Bun = (globalThis as unknown as { Bun: BunNamespace }).Bun;
-  const { maxMessageSize, idleTimeout, ...perRequest } = options;
+  const { maxMessageSize, idleTimeout, compression, ...perRequest } = options;
   const websocket = createWebsocketHandler({
     ...(maxMessageSize === undefined ? {} : { maxMessageSize }),
     ...(idleTimeout === undefined ? {} : { idleTimeout }),
+    ...(compression === undefined ? {} : { compression }),
   });
   const where = options.path === undefined
     ? { port: options.port ?? 0, hostname: options.hostname ?? "0.0.0.0" }

@@ -27,11 +27,19 @@ import { checkUpgradeRequest } from "../handshake/server.ts";
 import type { MessageInput } from "../protocol/channel.ts";
 import type { CloseInfo, Message } from "../protocol/connection.ts";
 import type { NetAddress } from "./_transport.ts";
+import {
+  checkCompressionOptions,
+  type CompressionOptions,
+  DEFAULT_COMPRESSION_THRESHOLD,
+} from "../extensions/permessage_deflate.ts";
+import { bunDeflateAnswer, type BunPerMessageDeflate } from "./_bun_deflate.ts";
 
 export type { ServerChannel, UpgradeInfo } from "../_accept.ts";
 export type { Channel, MessageInput } from "../protocol/channel.ts";
 export type { CloseInfo, Message } from "../protocol/connection.ts";
 export type { NetAddress } from "./_transport.ts";
+export type { CompressionOptions } from "../extensions/permessage_deflate.ts";
+export type { BunPerMessageDeflate } from "./_bun_deflate.ts";
 
 /** The slice of Bun's `ServerWebSocket` the handlers use. */
 export interface BunServerWebSocket {
@@ -39,8 +47,11 @@ export interface BunServerWebSocket {
   readonly data: unknown;
   /** How binary messages arrive; set to `"uint8array"` on `open`. */
   binaryType: "nodebuffer" | "arraybuffer" | "uint8array" | undefined;
-  /** Returns the bytes sent, -1 when queued under backpressure, 0 when dropped. */
-  send(data: string | Uint8Array): number;
+  /**
+   * Returns the bytes sent, -1 when queued under backpressure, 0 when
+   * dropped; `compress` compresses it when permessage-deflate was agreed.
+   */
+  send(data: string | Uint8Array, compress?: boolean): number;
   /** Sends a ping; returns as `send` does. */
   ping(data: Uint8Array): number;
   /** Sends a pong; returns as `send` does. */
@@ -81,6 +92,17 @@ export interface WebsocketHandlerOptions {
    * @default {120}
    */
   idleTimeout?: number;
+  /**
+   * Whether Bun accepts permessage-deflate when a client offers it: `true`,
+   * or an object of which Bun honors `threshold` and `shouldCompress` (per
+   * message), and `serverNoContextTakeover` and `clientNoContextTakeover`
+   * (Bun's shared compressor and decompressor, without context takeover and
+   * with little memory per connection; `true` uses them both). Window
+   * sizes and zlib levels are Bun's own: they are refused, use mode raw.
+   *
+   * @default {false}
+   */
+  compression?: boolean | CompressionOptions;
 }
 
 /** The `websocket` option of `Bun.serve`: limits and the handlers Bun calls. */
@@ -89,8 +111,8 @@ export interface WebsocketHandler {
   readonly maxPayloadLength: number;
   /** Seconds without traffic before Bun closes a connection. */
   readonly idleTimeout: number;
-  /** Compression is not negotiated: channels report no extensions. */
-  readonly perMessageDeflate: false;
+  /** Whether and how Bun negotiates permessage-deflate. */
+  readonly perMessageDeflate: BunPerMessageDeflate;
   /** Hands the new channel to `onConnection`. */
   open(ws: BunServerWebSocket): void;
   /** Queues a message in the channel's `readable`. */
@@ -172,10 +194,12 @@ export interface BunUpgradeOptions {
  * ```
  */
 export function createWebsocketHandler(options: WebsocketHandlerOptions = {}): WebsocketHandler {
+  const compression = checkBunCompression(options.compression);
+  const perMessageDeflate = compression === undefined ? false : toPerMessageDeflate(compression);
   return {
     maxPayloadLength: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
     idleTimeout: options.idleTimeout ?? 120,
-    perMessageDeflate: false,
+    perMessageDeflate,
     open(ws) {
       // A socket some other code upgraded: nobody would handle it.
       if (!(ws.data instanceof BunChannel)) {
@@ -183,7 +207,7 @@ export function createWebsocketHandler(options: WebsocketHandlerOptions = {}): W
         return;
       }
       ws.binaryType = "uint8array";
-      ws.data.open(ws);
+      ws.data.open(ws, compression, perMessageDeflate);
     },
     message: (ws, message) => channelOf(ws)?.receive(message),
     drain: (ws) => channelOf(ws)?.drain(),
@@ -265,7 +289,46 @@ export async function upgrade(
 const PER_SERVER_OPTIONS = {
   maxMessageSize: "Bun takes it per server: give it to createWebsocketHandler",
   idleTimeout: "Bun takes it per server: give it to createWebsocketHandler",
+  compression: "Bun takes it per server: give it to createWebsocketHandler",
 };
+
+/** Checks the `compression` option for Bun, refusing what Bun cannot honor. */
+function checkBunCompression(
+  option: boolean | CompressionOptions | undefined,
+): CompressionOptions | undefined {
+  const compression = checkCompressionOptions(option, "create websocket handler");
+  if (compression === undefined) return undefined;
+  const bunOwn = [
+    "serverMaxWindowBits",
+    "clientMaxWindowBits",
+    "level",
+    "memLevel",
+    "compressorIdleTimeout",
+  ] as const;
+  for (const name of bunOwn) {
+    if (compression[name] !== undefined) {
+      throw new TypeError(
+        `Cannot create websocket handler: option compression.${name} is not supported by ` +
+          "Bun.serve (mode native): Bun sizes its compressors itself; use mode raw",
+      );
+    }
+  }
+  return compression;
+}
+
+function toPerMessageDeflate(compression: CompressionOptions): BunPerMessageDeflate {
+  // Bun's shared contexts are its light default: both without context takeover.
+  if (
+    compression.serverNoContextTakeover === undefined &&
+    compression.clientNoContextTakeover === undefined
+  ) {
+    return true;
+  }
+  return {
+    compress: compression.serverNoContextTakeover === false ? "dedicated" : "shared",
+    decompress: compression.clientNoContextTakeover === false ? "dedicated" : "shared",
+  };
+}
 
 function channelOf(ws: BunServerWebSocket): BunChannel | undefined {
   return ws.data instanceof BunChannel ? ws.data : undefined;
@@ -282,7 +345,7 @@ interface PendingPing {
 class BunChannel implements ServerChannel {
   readonly readable: ReadableStream<Message>;
   readonly writable: WritableStream<MessageInput>;
-  readonly extensions = "";
+  extensions = "";
   readonly closed: Promise<CloseInfo>;
   readonly request: Request;
   readonly remoteAddress: NetAddress;
@@ -302,6 +365,7 @@ class BunChannel implements ServerChannel {
   #write: { resolve(): void; reject(error: unknown): void } | undefined;
   #pings: PendingPing[] = [];
   #pingCount = 0;
+  #compression: CompressionOptions | undefined;
 
   constructor(
     request: Request,
@@ -373,8 +437,15 @@ class BunChannel implements ServerChannel {
     });
   }
 
-  open(ws: BunServerWebSocket): void {
+  open(
+    ws: BunServerWebSocket,
+    compression: CompressionOptions | undefined,
+    perMessageDeflate: BunPerMessageDeflate,
+  ): void {
     this.#ws = ws;
+    // Bun does not tell what it answered: the same negotiation, redone.
+    this.extensions = bunDeflateAnswer(this.request, perMessageDeflate);
+    if (this.extensions !== "") this.#compression = compression;
     try {
       Promise.resolve(this.#options.onConnection(this)).catch(this.#onError);
     } catch (error) {
@@ -445,7 +516,12 @@ class BunChannel implements ServerChannel {
       : toBytes(message);
     if (this.#closing || this.#info !== undefined) throw this.#closedError("send message");
     const length = typeof data === "string" ? data.length : data.byteLength;
-    const status = this.#ws.send(data);
+    const compression = this.#compression;
+    const status = compression === undefined ? this.#ws.send(data) : this.#ws.send(
+      data,
+      length >= (compression.threshold ?? DEFAULT_COMPRESSION_THRESHOLD) &&
+        (compression.shouldCompress?.(data) ?? true),
+    );
     if (status !== -1) return this.#checkSent(status, length, "send message");
     return new Promise((resolve, reject) => this.#write = { resolve, reject });
   }

@@ -20,6 +20,8 @@ export type { FrameParserOptions, Role } from "../codec/frame.ts";
 export type { Channel, ChannelOptions, MessageInput } from "../protocol/channel.ts";
 export type { CloseInfo, ConnectionOptions, Message } from "../protocol/connection.ts";
 export type { NetAddress } from "./_transport.ts";
+export type { CompressorCallback, MessageCompressor } from "../protocol/compressor.ts";
+export type { CompressionOptions } from "../extensions/permessage_deflate.ts";
 
 /**
  * Answers the upgrade request an `http.Server` emitted with its `upgrade`

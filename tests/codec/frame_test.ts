@@ -858,3 +858,45 @@ test("encodeTextFrame masks with a fresh key that a server parser undoes", () =>
     assert.equal(new TextDecoder().decode(frames[0]!.payload), text);
   }
 });
+
+const rsv1Text = Uint8Array.of(0xc1, 0x02, 0x61, 0x62); // FIN, RSV1, text "ab"
+
+test("FrameParser with allowRsv1 reports RSV1 on a data message's first frame", () => {
+  const parser = new FrameParser({ role: "client", allowRsv1: true });
+  const [frame] = pushChunk(parser, rsv1Text);
+  assert.equal(frame?.opcode, OPCODE.Text);
+  assert.equal(frame?.rsv1, true);
+  const [plain] = pushChunk(parser, Uint8Array.of(0x82, 0x01, 0x07));
+  assert.equal(plain?.rsv1, false);
+});
+
+test("FrameParser without allowRsv1 fails RSV1 with 1002, naming the missing extension", () => {
+  const parser = new FrameParser({ role: "client" });
+  assert.throws(
+    () => pushChunk(parser, rsv1Text),
+    protocolError(1002, /without a negotiated extension/),
+  );
+});
+
+test("FrameParser with allowRsv1 fails RSV1 on a continuation or control frame with 1002", () => {
+  const continuation = new FrameParser({ role: "client", allowRsv1: true });
+  pushChunk(continuation, Uint8Array.of(0x41, 0x01, 0x61)); // RSV1, text, not FIN
+  assert.throws(
+    () => pushChunk(continuation, Uint8Array.of(0xc0, 0x01, 0x62)),
+    protocolError(1002, /RSV1 is set on a continuation frame/),
+  );
+  for (const opcode of [OPCODE.Ping, OPCODE.Pong, OPCODE.Close]) {
+    const parser = new FrameParser({ role: "client", allowRsv1: true });
+    assert.throws(
+      () => pushChunk(parser, Uint8Array.of(0xc0 | opcode, 0x00)),
+      protocolError(1002, /RSV1 is set on a control frame/),
+    );
+  }
+});
+
+test("FrameParser with allowRsv1 still fails RSV2 and RSV3 with 1002", () => {
+  for (const byte0 of [0xe1, 0xd1, 0xa1, 0x91]) {
+    const parser = new FrameParser({ role: "client", allowRsv1: true });
+    assert.throws(() => pushChunk(parser, Uint8Array.of(byte0, 0x00)), protocolError(1002));
+  }
+});

@@ -117,3 +117,5 @@ export type { HeadParserOptions } from "../../handshake/http1.ts";
 export type { Channel, ChannelOptions, MessageInput } from "../../protocol/channel.ts";
 export type { CloseInfo, ConnectionOptions, Message } from "../../protocol/connection.ts";
 export type { NetAddress, TlsListenOptions } from "../../runtime/_transport.ts";
+export type { CompressorCallback, MessageCompressor } from "../../protocol/compressor.ts";
+export type { CompressionOptions } from "../../extensions/permessage_deflate.ts";
