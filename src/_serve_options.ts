@@ -45,6 +45,8 @@ const DENO_FRAMES = "Deno parses the frames itself; use mode raw";
 const BUN_FRAMES = "Bun parses the frames itself; use mode raw";
 const DENO_HEAD = "Deno parses the request head itself; use mode raw";
 const BUN_HEAD = "Bun parses the request head itself; use mode raw";
+const DENO_QUEUE = "Deno queues outgoing messages itself; use mode raw";
+const BUN_QUEUE = "Bun queues outgoing messages itself; use mode raw";
 
 /** Per server, the options it cannot honor and why. */
 const UNSUPPORTED: Record<Adapter, Partial<Record<keyof ServeOptions, string>>> = {
@@ -57,6 +59,8 @@ const UNSUPPORTED: Record<Adapter, Partial<Record<keyof ServeOptions, string>>> 
     maxHeadSize: DENO_HEAD,
     maxHeaders: DENO_HEAD,
     handshakeTimeout: DENO_HEAD,
+    maxQueuedBytes: DENO_QUEUE,
+    onQueueFull: DENO_QUEUE,
   },
   bun: {
     maxFrameSize: BUN_FRAMES,
@@ -65,6 +69,8 @@ const UNSUPPORTED: Record<Adapter, Partial<Record<keyof ServeOptions, string>>> 
     maxHeadSize: BUN_HEAD,
     maxHeaders: BUN_HEAD,
     handshakeTimeout: BUN_HEAD,
+    maxQueuedBytes: BUN_QUEUE,
+    onQueueFull: BUN_QUEUE,
   },
   node: {},
   raw: {},

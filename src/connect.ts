@@ -25,6 +25,15 @@ export interface ConnectOptions
   extends Omit<ChannelOptions, "role" | "protocol" | "extensions">, HeadParserOptions {
   /** Subprotocols to offer, in order of preference. */
   protocols?: string | string[];
+  /**
+   * The heartbeat: seconds without receiving anything after which the
+   * server is pinged (the round trip is then the channel's `latency`); when
+   * nothing arrives for as long again, the connection is closed with 1001.
+   * 0 turns it off.
+   *
+   * @default {120}
+   */
+  idleTimeout?: number;
   /** The `Origin` header to send, as a browser would. */
   origin?: string;
   /**
@@ -80,6 +89,8 @@ export interface ClientChannel extends Channel {
   readonly responseHeaders: Headers;
 }
 
+/** Seconds of silence before the heartbeat pings, as `serve()` does. */
+const DEFAULT_IDLE_TIMEOUT = 120;
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 /** How much of a refusal's body goes into the error message. */
 const REFUSAL_BODY_LIMIT = 1024;
@@ -368,7 +379,13 @@ async function handshake(
   const { protocol, extensions } = await checkUpgradeResponse(head, request);
   const channel = fromByteStreams(
     { readable: withLeadingBytes(rest, reader), writable: transport.writable },
-    { ...options, role: "client", protocol, extensions },
+    {
+      ...options,
+      idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
+      role: "client",
+      protocol,
+      extensions,
+    },
   );
   return Object.assign(channel, { url: request.url.href, responseHeaders: head.headers });
 }

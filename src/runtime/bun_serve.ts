@@ -302,6 +302,7 @@ class BunChannel implements ServerChannel {
   #write: { resolve(): void; reject(error: unknown): void } | undefined;
   #pings: PendingPing[] = [];
   #pingCount = 0;
+  #latency: number | undefined;
 
   constructor(
     request: Request,
@@ -419,7 +420,13 @@ class BunChannel implements ServerChannel {
     if (index < 0) return;
     // A pong acknowledges its ping and every ping sent before it.
     const now = performance.now();
+    this.#latency = now - this.#pings[index]!.sent;
     for (const ping of this.#pings.splice(0, index + 1)) ping.resolve(now - ping.sent);
+  }
+
+  /** The round trip of the last of our pings answered; Bun's own idle pings are not seen. */
+  get latency(): number | undefined {
+    return this.#latency;
   }
 
   end(code: number, reason: string): void {

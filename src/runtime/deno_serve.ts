@@ -203,6 +203,8 @@ class DenoChannel implements Channel {
   readonly writable: WritableStream<MessageInput>;
   readonly protocol: string;
   readonly closed: Promise<CloseInfo>;
+  /** Always `undefined`: Deno's WebSocket reports no pongs, its own pings' neither. */
+  readonly latency: number | undefined = undefined;
 
   readonly #socket: DenoWebSocket;
   readonly #opened: Promise<void>;
