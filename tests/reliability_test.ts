@@ -7,6 +7,7 @@ import {
   LimitError,
   listen,
   type ListenOptions,
+  serve,
   type ServerChannel,
   TimeoutError,
 } from "../mod.ts";
@@ -243,4 +244,41 @@ test("close leaves open connections open, and shutdown afterwards still closes t
   });
   await within(listener.shutdown(1000), "shutdown");
   assert.equal((await client.closed).code, 1001);
+});
+
+test("serve refuses an upgrade past maxConnections with 503 on the runtime's own server", async () => {
+  const server = await serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    maxConnections: 1,
+    onConnection: () => {},
+  });
+  try {
+    const url = `ws://127.0.0.1:${server.port}`;
+    const first = await connect(url);
+    await assert.rejects(
+      connect(url),
+      (error) => error instanceof HandshakeError && error.status === 503,
+    );
+    assert.equal(server.connections.size, 1);
+    first.close(1000);
+    await within(first.closed, "close");
+  } finally {
+    await server.shutdown(1000);
+  }
+});
+
+test("serve's shutdown closes its connections with 1001 and stops accepting", async () => {
+  const server = await serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onConnection: (channel) => channel.readable.pipeTo(channel.writable).catch(() => {}),
+  });
+  const url = `ws://127.0.0.1:${server.port}`;
+  const clients = [await connect(url), await connect(url)];
+  for (let i = 0; i < 100 && server.connections.size < 2; i++) await delay(10);
+  await within(server.shutdown(2000), "shutdown");
+  for (const client of clients) assert.equal((await client.closed).code, 1001);
+  assert.equal(server.connections.size, 0);
+  await assert.rejects(connect(url, { handshakeTimeout: 2000 }));
 });
