@@ -162,7 +162,16 @@ export class Connection {
    * @throws {RangeError} When a limit or the fragment size is out of range.
    */
   constructor(options: ConnectionOptions, handler: ConnectionHandler) {
-    this.#parser = new FrameParser(options);
+    const onOversized = options.onOversizedMessage;
+    this.#parser = new FrameParser(
+      onOversized === undefined ? options : {
+        ...options,
+        onOversizedMessage: (error) => {
+          this.#dropPartialMessage();
+          onOversized(error);
+        },
+      },
+    );
     this.#handler = handler;
     this.#write = (bytes) => handler.write(bytes);
     this.#masked = options.role === "client";
@@ -333,6 +342,18 @@ export class Connection {
     }
     this.#binary.set(payload, this.#binaryLength);
     this.#binaryLength = needed;
+  }
+
+  /** Forgets the fragments of a message being skipped as oversized. */
+  #dropPartialMessage(): void {
+    try {
+      this.#utf8.end();
+    } catch {
+      // An incomplete sequence at the cut: the message is dropped anyway.
+    }
+    this.#text = "";
+    this.#binary = EMPTY;
+    this.#binaryLength = 0;
   }
 
   #completeFragmentedMessage(): void {
