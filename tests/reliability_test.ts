@@ -13,7 +13,7 @@ import {
 } from "../mod.ts";
 import { closeCodeOf, decodeFrames } from "./conformance/_harness.ts";
 import { rawPeer } from "./_raw_peer.ts";
-import { delay, within } from "./_servers.ts";
+import { delay, handshakeThen, within } from "./_servers.ts";
 
 /** Starts a server that hands its connections to the test; returns it and them. */
 async function server(options: Partial<ListenOptions> = {}) {
@@ -281,4 +281,25 @@ test("serve's shutdown closes its connections with 1001 and stops accepting", as
   for (const client of clients) assert.equal((await client.closed).code, 1001);
   assert.equal(server.connections.size, 0);
   await assert.rejects(connect(url, { handshakeTimeout: 2000 }));
+});
+
+test("messages received before a connection fails are still read, then the readable errors", async () => {
+  // Three text messages, "m0" to "m2", then the server drops the connection without a close frame.
+  const server = await handshakeThen((socket) => {
+    socket.write(new Uint8Array([0x81, 2, 0x6d, 0x30, 0x81, 2, 0x6d, 0x31, 0x81, 2, 0x6d, 0x32]));
+    setTimeout(() => socket.destroy(), 20);
+  });
+  try {
+    const client = await connect(server.url, { closeTimeout: 100 });
+    // Read only once the connection has failed.
+    const info = await within(client.closed, "close");
+    assert.equal(info.code, 1006);
+    const reader = client.readable.getReader();
+    const read: unknown[] = [];
+    for (let i = 0; i < 3; i++) read.push((await within(reader.read(), "message")).value);
+    assert.deepEqual(read, ["m0", "m1", "m2"]);
+    await assert.rejects(reader.read(), ConnectionClosedError);
+  } finally {
+    await server.close();
+  }
 });

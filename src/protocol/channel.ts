@@ -271,6 +271,9 @@ class ByteStreamChannel implements Channel {
   #unsentBytes = 0;
   /** Why the connection ended, when it was not the peer's doing. */
   #endCause: Error | undefined;
+  readonly #readableHighWaterMark: number;
+  /** The error `readable` ends with once the messages received before it are read. */
+  #readableError: ConnectionClosedError | undefined;
 
   constructor(transport: ByteStreams, options: ChannelOptions) {
     this.#role = options.role;
@@ -289,6 +292,7 @@ class ByteStreamChannel implements Channel {
       );
     }
     const highWaterMark = options.readableHighWaterMark ?? DEFAULT_READABLE_HIGH_WATER_MARK;
+    this.#readableHighWaterMark = highWaterMark;
     this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     if (!(this.#maxQueuedBytes > 0)) {
       throw new RangeError(
@@ -373,6 +377,7 @@ class ByteStreamChannel implements Channel {
    * half a frame): stopping there would leave pings unanswered.
    */
   async #fill(controller: ReadableStreamDefaultController<Message>): Promise<void> {
+    if (this.#readableError !== undefined) return this.#errorReadableOnceRead();
     while (this.#readableOpen && !this.#transportEnded && (controller.desiredSize ?? 0) > 0) {
       await this.#readOnce();
     }
@@ -485,6 +490,18 @@ class ByteStreamChannel implements Channel {
     this.#scheduleIdleCheck(this.#idleTimeout);
   }
 
+  /**
+   * Errors `readable` once the messages received before the failure have
+   * been read: erroring a stream drops what it holds. The stream pulls after
+   * each read, which calls this again.
+   */
+  #errorReadableOnceRead(): void {
+    const controller = this.#readableController;
+    if (controller.desiredSize === this.#readableHighWaterMark) {
+      controller.error(this.#readableError);
+    }
+  }
+
   /** Bounds the closing handshake and the shutdown of the transport by one deadline. */
   #startCloseTimer(): void {
     if (this.#closeTimer !== undefined || this.#finished) return;
@@ -510,8 +527,12 @@ class ByteStreamChannel implements Channel {
     for (const ping of this.#pings.splice(0)) ping.reject(pingError);
     if (this.#readableOpen) {
       this.#readableOpen = false;
-      if (info.wasClean) this.#readableController.close();
-      else this.#readableController.error(closed("receive message"));
+      if (info.wasClean) {
+        this.#readableController.close();
+      } else {
+        this.#readableError = closed("receive message");
+        this.#errorReadableOnceRead();
+      }
     }
     this.#startCloseTimer();
     this.#shutDown();
