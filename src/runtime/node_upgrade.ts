@@ -17,6 +17,12 @@ import { socketToTransport } from "./node.ts";
 
 export type { ServerChannel, UpgradeInfo, UpgradeOptions } from "../_accept.ts";
 export type { FrameParserOptions, Role } from "../codec/frame.ts";
+export type {
+  LimitError,
+  LimitErrorOptions,
+  ProtocolError,
+  ProtocolErrorOptions,
+} from "../errors.ts";
 export type { Channel, ChannelOptions, MessageInput } from "../protocol/channel.ts";
 export type { CloseInfo, ConnectionOptions, Message } from "../protocol/connection.ts";
 export type { NetAddress } from "./_transport.ts";
