@@ -303,3 +303,26 @@ test("messages received before a connection fails are still read, then the reada
     await server.close();
   }
 });
+
+test("serve refuses the queue and oversize options on a runtime server that cannot honor them", async () => {
+  const native = "Deno" in globalThis || "Bun" in globalThis;
+  for (
+    const option of [
+      { maxQueuedBytes: 1024 },
+      { onQueueFull: "close" as const },
+      { onOversizedMessage: () => {} },
+    ]
+  ) {
+    const name = Object.keys(option)[0]!;
+    const started = serve({ hostname: "127.0.0.1", port: 0, onConnection: () => {}, ...option });
+    if (native) {
+      await assert.rejects(
+        started,
+        (error: unknown) =>
+          error instanceof TypeError && error.message.includes(`option ${name} is not supported`),
+      );
+    } else {
+      await (await started).shutdown(1000);
+    }
+  }
+});
