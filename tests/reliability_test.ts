@@ -11,7 +11,7 @@ import {
   type ServerChannel,
   TimeoutError,
 } from "../mod.ts";
-import { closeCodeOf, decodeFrames } from "./conformance/_harness.ts";
+import { closeCodeOf, decodeFrames, textFrame } from "./conformance/_harness.ts";
 import { rawPeer } from "./_raw_peer.ts";
 import { delay, handshakeThen, within } from "./_servers.ts";
 
@@ -324,5 +324,33 @@ test("serve refuses the queue and oversize options on a runtime server that cann
     } else {
       await (await started).shutdown(1000);
     }
+  }
+});
+
+test("a server channel reads the messages a client sent before it dropped, then errors", async () => {
+  let resolveChannel!: (channel: ServerChannel) => void;
+  const accepted = new Promise<ServerChannel>((resolve) => resolveChannel = resolve);
+  const server = await serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    closeTimeout: 200,
+    onConnection: resolveChannel,
+  });
+  try {
+    const peer = await rawPeer(server.port);
+    const channel = await within(accepted, "server connection");
+    // Three masked text messages, then the socket is destroyed without a close frame.
+    for (const text of ["m0", "m1", "m2"]) peer.socket.write(textFrame("server", text));
+    await delay(100);
+    peer.socket.destroy();
+    const info = await within(channel.closed, "close");
+    assert.equal(info.wasClean, false);
+    const reader = channel.readable.getReader();
+    const read: unknown[] = [];
+    for (let i = 0; i < 3; i++) read.push((await within(reader.read(), "message")).value);
+    assert.deepEqual(read, ["m0", "m1", "m2"]);
+    await assert.rejects(reader.read(), ConnectionClosedError);
+  } finally {
+    await server.shutdown(1000);
   }
 });

@@ -11,6 +11,7 @@ import { CLOSE_CODE } from "../codec/close_code.ts";
 import { type Role, ZERO_COPY_MIN_PAYLOAD } from "../codec/frame.ts";
 import { ConnectionClosedError, LimitError, TimeoutError } from "../errors.ts";
 import { type CloseInfo, Connection, type ConnectionOptions, type Message } from "./connection.ts";
+import { ReadableFailure } from "./_readable_failure.ts";
 
 /** The two directions of a transport, such as a TCP connection's streams. */
 export interface ByteStreams {
@@ -271,9 +272,7 @@ class ByteStreamChannel implements Channel {
   #unsentBytes = 0;
   /** Why the connection ended, when it was not the peer's doing. */
   #endCause: Error | undefined;
-  readonly #readableHighWaterMark: number;
-  /** The error `readable` ends with once the messages received before it are read. */
-  #readableError: ConnectionClosedError | undefined;
+  readonly #readableFailure: ReadableFailure;
 
   constructor(transport: ByteStreams, options: ChannelOptions) {
     this.#role = options.role;
@@ -292,7 +291,7 @@ class ByteStreamChannel implements Channel {
       );
     }
     const highWaterMark = options.readableHighWaterMark ?? DEFAULT_READABLE_HIGH_WATER_MARK;
-    this.#readableHighWaterMark = highWaterMark;
+    this.#readableFailure = new ReadableFailure(() => this.#readableController, highWaterMark);
     this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     if (!(this.#maxQueuedBytes > 0)) {
       throw new RangeError(
@@ -377,7 +376,7 @@ class ByteStreamChannel implements Channel {
    * half a frame): stopping there would leave pings unanswered.
    */
   async #fill(controller: ReadableStreamDefaultController<Message>): Promise<void> {
-    if (this.#readableError !== undefined) return this.#errorReadableOnceRead();
+    if (this.#readableFailure.pull()) return;
     while (this.#readableOpen && !this.#transportEnded && (controller.desiredSize ?? 0) > 0) {
       await this.#readOnce();
     }
@@ -490,18 +489,6 @@ class ByteStreamChannel implements Channel {
     this.#scheduleIdleCheck(this.#idleTimeout);
   }
 
-  /**
-   * Errors `readable` once the messages received before the failure have
-   * been read: erroring a stream drops what it holds. The stream pulls after
-   * each read, which calls this again.
-   */
-  #errorReadableOnceRead(): void {
-    const controller = this.#readableController;
-    if (controller.desiredSize === this.#readableHighWaterMark) {
-      controller.error(this.#readableError);
-    }
-  }
-
   /** Bounds the closing handshake and the shutdown of the transport by one deadline. */
   #startCloseTimer(): void {
     if (this.#closeTimer !== undefined || this.#finished) return;
@@ -530,8 +517,8 @@ class ByteStreamChannel implements Channel {
       if (info.wasClean) {
         this.#readableController.close();
       } else {
-        this.#readableError = closed("receive message");
-        this.#errorReadableOnceRead();
+        // The messages received before the failure are read first.
+        this.#readableFailure.fail(closed("receive message"));
       }
     }
     this.#startCloseTimer();

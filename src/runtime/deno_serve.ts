@@ -34,6 +34,7 @@ import { checkOptions } from "../_serve_options.ts";
 import { checkUpgradeRequest } from "../handshake/server.ts";
 import type { CloseInfo, Message } from "../protocol/connection.ts";
 import type { Channel, MessageInput } from "../protocol/channel.ts";
+import { ReadableFailure } from "../protocol/_readable_failure.ts";
 import type { ServerChannel, UpgradeInfo, UpgradeOptions } from "../_accept.ts";
 import { utf8Length } from "../_close_arguments.ts";
 import type { NetAddress } from "./_transport.ts";
@@ -226,6 +227,7 @@ class DenoChannel implements Channel {
   #info: CloseInfo | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #resolveClosed!: (info: CloseInfo) => void;
+  readonly #readableFailure: ReadableFailure;
 
   constructor(socket: DenoWebSocket, protocol: string, limits: Limits) {
     this.#socket = socket;
@@ -240,12 +242,16 @@ class DenoChannel implements Channel {
     socket.addEventListener("message", ({ data }) => this.#receive(data));
     socket.addEventListener("close", (event) => this.#finish(event));
     socket.addEventListener("error", () => this.#finish());
+    this.#readableFailure = new ReadableFailure(
+      () => this.#readable,
+      limits.readableHighWaterMark,
+    );
     this.readable = new ReadableStream<Message>({
       start: (controller) => {
         this.#readable = controller;
       },
       pull: () => {
-        this.#readWanted = true;
+        if (!this.#readableFailure.pull()) this.#readWanted = true;
       },
       cancel: () => {
         this.#readableOpen = false;
@@ -353,7 +359,8 @@ class DenoChannel implements Channel {
     if (!this.#readableOpen) return;
     this.#readableOpen = false;
     if (this.#info?.wasClean) this.#readable.close();
-    else this.#readable.error(this.#closedError("receive message"));
+    // The messages received before the failure are read first.
+    else this.#readableFailure.fail(this.#closedError("receive message"));
   }
 
   #closedError(what: string): ConnectionClosedError {
