@@ -98,7 +98,11 @@ export type MessageInput = string | ArrayBuffer | ArrayBufferView;
  * `readable`, write them to `writable`, and `closed` tells how it ended.
  */
 export interface Channel {
-  /** The messages received: a string for text, a `Uint8Array` for binary. */
+  /**
+   * The messages received: a string for text, a `Uint8Array` for binary. It
+   * ends after a clean close; after a failure, once the messages received
+   * before it are read, it errors with a {@linkcode ConnectionClosedError}.
+   */
   readonly readable: ReadableStream<Message>;
   /**
    * Sends messages: a string as text, bytes as binary. A write resolves once
