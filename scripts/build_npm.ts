@@ -380,7 +380,13 @@ function writePackage(config: DenoConfig, entries: EntryPoint[]): void {
 /** Runs the compiled tests under Node. */
 function runTests(tests: string[]): number {
   // Node runs one test file fewer than the CPUs at a time; on two CPUs that is one.
-  const args = ["--test", "--test-reporter=spec", `--test-concurrency=${availableParallelism()}`];
+  // Strict: an unhandled rejection fails its test file even if something listens for it.
+  const args = [
+    "--unhandled-rejections=strict",
+    "--test",
+    "--test-reporter=spec",
+    `--test-concurrency=${availableParallelism()}`,
+  ];
   args.push(...tests.map((path) => relative(out, path)));
   const { status, error } = spawnSync("node", args, { cwd: out, stdio: "inherit" });
   if (error !== undefined) throw error;

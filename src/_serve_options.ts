@@ -45,6 +45,8 @@ const DENO_FRAMES = "Deno parses the frames itself; use mode raw";
 const BUN_FRAMES = "Bun parses the frames itself; use mode raw";
 const DENO_HEAD = "Deno parses the request head itself; use mode raw";
 const BUN_HEAD = "Bun parses the request head itself; use mode raw";
+const DENO_QUEUE = "Deno queues outgoing messages itself; use mode raw";
+const BUN_QUEUE = "Bun queues outgoing messages itself; use mode raw";
 
 /** Per server, the options it cannot honor and why. */
 const UNSUPPORTED: Record<Adapter, Partial<Record<keyof ServeOptions, string>>> = {
@@ -58,6 +60,9 @@ const UNSUPPORTED: Record<Adapter, Partial<Record<keyof ServeOptions, string>>> 
     maxHeaders: DENO_HEAD,
     handshakeTimeout: DENO_HEAD,
     compression: DENO_COMPRESSION,
+    onOversizedMessage: DENO_FRAMES,
+    maxQueuedBytes: DENO_QUEUE,
+    onQueueFull: DENO_QUEUE,
   },
   bun: {
     maxFrameSize: BUN_FRAMES,
@@ -66,6 +71,9 @@ const UNSUPPORTED: Record<Adapter, Partial<Record<keyof ServeOptions, string>>> 
     maxHeadSize: BUN_HEAD,
     maxHeaders: BUN_HEAD,
     handshakeTimeout: BUN_HEAD,
+    onOversizedMessage: BUN_FRAMES,
+    maxQueuedBytes: BUN_QUEUE,
+    onQueueFull: BUN_QUEUE,
   },
   node: {},
   raw: {},

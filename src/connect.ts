@@ -5,7 +5,7 @@
  * @module
  */
 
-import { HandshakeError } from "./errors.ts";
+import { HandshakeError, TimeoutError } from "./errors.ts";
 import { checkUpgradeResponse, createUpgradeRequest } from "./handshake/client.ts";
 import {
   type HeadParserOptions,
@@ -42,6 +42,15 @@ export interface ConnectOptions
   compression?: boolean | CompressionOptions;
   /** Subprotocols to offer, in order of preference. */
   protocols?: string | string[];
+  /**
+   * The heartbeat: seconds without receiving anything after which the
+   * server is pinged (the round trip is then the channel's `latency`); when
+   * nothing arrives for as long again, the connection is closed with 1001.
+   * 0 turns it off.
+   *
+   * @default {120}
+   */
+  idleTimeout?: number;
   /** The `Origin` header to send, as a browser would. */
   origin?: string;
   /**
@@ -97,6 +106,8 @@ export interface ClientChannel extends Channel {
   readonly responseHeaders: Headers;
 }
 
+/** Seconds of silence before the heartbeat pings, as `serve()` does. */
+const DEFAULT_IDLE_TIMEOUT = 120;
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 /** How much of a refusal's body goes into the error message. */
 const REFUSAL_BODY_LIMIT = 1024;
@@ -124,7 +135,8 @@ const CREDENTIAL_HEADERS = ["authorization", "cookie", "proxy-authorization"];
  * its body in the message) or answers something that is not a WebSocket
  * handshake; when a redirect cannot or may not be followed; when the proxy
  * refuses the tunnel (the proxy's status, and a message naming the proxy).
- * @throws The signal's reason when it aborts, or a `TimeoutError` after `handshakeTimeout`.
+ * @throws The signal's reason when it aborts.
+ * @throws {TimeoutError} After `handshakeTimeout`, with what it interrupted as its cause.
  *
  * @example Talking to an echo server
  * ```ts ignore
@@ -165,51 +177,63 @@ export async function connect(
   }
   let target = parseTarget(url);
   let headers = options.headers;
-  const timeout = AbortSignal.timeout(options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT);
+  const handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+  const timeout = AbortSignal.timeout(handshakeTimeout);
   const signal = options.signal === undefined
     ? timeout
     : AbortSignal.any([options.signal, timeout]);
   const net = await runtimeNet();
   const offer = offerCompression(options.compression);
-  for (let redirects = 0;; redirects++) {
-    const request = createUpgradeRequest(target.request, {
-      ...(offer === undefined ? {} : { extensions: offer }),
-      ...(options.protocols === undefined ? {} : { protocols: options.protocols }),
-      ...(options.origin === undefined ? {} : { origin: options.origin }),
-      ...(headers === undefined ? {} : { headers }),
-    });
-    const transport = await open(net, request.url, target.socketPath, options, signal);
-    let outcome: ClientChannel | ResponseHead;
-    try {
-      outcome = await handshake(transport, request, options, signal);
-    } catch (error) {
+  try {
+    for (let redirects = 0;; redirects++) {
+      const request = createUpgradeRequest(target.request, {
+        ...(offer === undefined ? {} : { extensions: offer }),
+        ...(options.protocols === undefined ? {} : { protocols: options.protocols }),
+        ...(options.origin === undefined ? {} : { origin: options.origin }),
+        ...(headers === undefined ? {} : { headers }),
+      });
+      const transport = await open(net, request.url, target.socketPath, options, signal);
+      let outcome: ClientChannel | ResponseHead;
+      try {
+        outcome = await handshake(transport, request, options, signal);
+      } catch (error) {
+        discard(transport);
+        throw error;
+      }
+      if ("responseHeaders" in outcome) {
+        return Object.assign(outcome, { url: (target.url ?? request.url).href });
+      }
       discard(transport);
-      throw error;
+      const location = outcome.headers.get("location")!;
+      const answered = `the server answered ${
+        describeStatus(outcome.status, outcome.statusText)
+      }, redirecting to ${location}`;
+      if (redirects >= followRedirects) {
+        throw new HandshakeError(
+          followRedirects === 0
+            ? `Cannot open connection: ${answered}`
+            : `Cannot open connection: too many redirects, ${answered} after ${followRedirects}`,
+          { status: outcome.status, headers: outcome.headers },
+        );
+      }
+      const next = redirectTarget(target, request.url, location, outcome);
+      if (next.request.origin !== request.url.origin && headers !== undefined) {
+        // As fetch and `ws` do: credentials meant for one origin stay there.
+        const kept = new Headers(headers);
+        for (const name of CREDENTIAL_HEADERS) kept.delete(name);
+        headers = kept;
+      }
+      target = next;
     }
-    if ("responseHeaders" in outcome) {
-      return Object.assign(outcome, { url: (target.url ?? request.url).href });
-    }
-    discard(transport);
-    const location = outcome.headers.get("location")!;
-    const answered = `the server answered ${
-      describeStatus(outcome.status, outcome.statusText)
-    }, redirecting to ${location}`;
-    if (redirects >= followRedirects) {
-      throw new HandshakeError(
-        followRedirects === 0
-          ? `Cannot open connection: ${answered}`
-          : `Cannot open connection: too many redirects, ${answered} after ${followRedirects}`,
-        { status: outcome.status, headers: outcome.headers },
+  } catch (error) {
+    // Whatever the timeout interrupted, the failure is the timeout.
+    if (timeout.aborted && !options.signal?.aborted) {
+      throw new TimeoutError(
+        `Cannot open connection: the opening handshake timed out after ${handshakeTimeout} ms`,
+        { option: "handshakeTimeout", timeout: handshakeTimeout, cause: error },
       );
     }
-    const next = redirectTarget(target, request.url, location, outcome);
-    if (next.request.origin !== request.url.origin && headers !== undefined) {
-      // As fetch and `ws` do: credentials meant for one origin stay there.
-      const kept = new Headers(headers);
-      for (const name of CREDENTIAL_HEADERS) kept.delete(name);
-      headers = kept;
-    }
-    target = next;
+    throw error;
   }
 }
 
@@ -393,7 +417,14 @@ async function handshake(
   );
   const channel = fromByteStreams(
     { readable: withLeadingBytes(rest, reader), writable: transport.writable },
-    { ...options, role: "client", protocol, extensions, ...(compressor && { compressor }) },
+    {
+      ...options,
+      idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
+      role: "client",
+      protocol,
+      extensions,
+      ...(compressor && { compressor }),
+    },
   );
   return Object.assign(channel, { url: request.url.href, responseHeaders: head.headers });
 }

@@ -4,6 +4,9 @@
  * peer; writes after the connection has closed reject with
  * {@linkcode ConnectionClosedError}. A failed opening handshake raises
  * {@linkcode HandshakeError}, whose `status` is the HTTP status to answer with.
+ * A configured limit that was crossed raises {@linkcode LimitError} (a
+ * {@linkcode ProtocolError} with the limit), and a peer too slow to answer
+ * in time {@linkcode TimeoutError}.
  *
  * @module
  */
@@ -216,5 +219,105 @@ export class HandshakeError extends Error {
     const headers = new Headers(this.headers);
     headers.set("Content-Type", "text/plain; charset=utf-8");
     return new Response(this.message, { status: this.status, headers });
+  }
+}
+
+/** Options of {@linkcode LimitError}. */
+export interface LimitErrorOptions extends ProtocolErrorOptions {
+  /** The name of the option that sets the limit, such as `maxMessageSize`. */
+  option: string;
+  /** The limit, in the option's unit (bytes, connections). */
+  limit: number;
+}
+
+/**
+ * A configured limit was crossed: a message over `maxMessageSize`, more
+ * bytes queued for a slow peer than `maxQueuedBytes`. It is a
+ * {@linkcode ProtocolError}: `closeCode` is the code the connection closes
+ * with (1009 for a message too big, 1008 for a policy limit), unless the
+ * limit's option says to keep the connection open.
+ *
+ * @example Telling which limit was crossed
+ * ```ts
+ * import { LimitError, ProtocolError } from "@seed/websocket";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new LimitError("Cannot receive message: it is over 1024 bytes", {
+ *   closeCode: 1009,
+ *   option: "maxMessageSize",
+ *   limit: 1024,
+ * });
+ * assert.ok(error instanceof ProtocolError);
+ * assert.equal(error.name, "LimitError");
+ * assert.equal(error.option, "maxMessageSize");
+ * assert.equal(error.limit, 1024);
+ * ```
+ */
+export class LimitError extends ProtocolError {
+  /** The name of the option that sets the limit. */
+  readonly option: string;
+  /** The limit, in the option's unit. */
+  readonly limit: number;
+
+  /**
+   * Constructs a new instance.
+   *
+   * @param message What could not be done, then the detail after a colon.
+   * @param options The option, its limit, the close code and the cause.
+   */
+  constructor(message: string, options: LimitErrorOptions) {
+    super(message, options);
+    this.name = "LimitError";
+    this.option = options.option;
+    this.limit = options.limit;
+  }
+}
+
+/** Options of {@linkcode TimeoutError}. */
+export interface TimeoutErrorOptions extends ErrorOptions {
+  /** The name of the option that sets the timeout, such as `closeTimeout`. */
+  option: string;
+  /** How long was waited, in milliseconds. */
+  timeout: number;
+}
+
+/**
+ * The peer did not do something in time: send its request head
+ * (`handshakeTimeout`), answer a close frame (`closeTimeout`), answer a
+ * heartbeat ping (`idleTimeout`). Its name is `"TimeoutError"`, like the
+ * `DOMException` an `AbortSignal.timeout()` aborts with, so one check on
+ * `error.name` catches both.
+ *
+ * @example Reading which timeout fired
+ * ```ts
+ * import { TimeoutError } from "@seed/websocket";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new TimeoutError("Cannot close connection: no answer within 5000 ms", {
+ *   option: "closeTimeout",
+ *   timeout: 5000,
+ * });
+ * assert.equal(error.name, "TimeoutError");
+ * assert.equal(error.option, "closeTimeout");
+ * assert.equal(error.timeout, 5000);
+ * ```
+ */
+export class TimeoutError extends Error {
+  /** The name of the option that sets the timeout. */
+  readonly option: string;
+  /** How long was waited, in milliseconds. */
+  readonly timeout: number;
+
+  /**
+   * Constructs a new instance.
+   *
+   * @param message What could not be done, then the detail after a colon.
+   * @param options The option, how long was waited, and the cause.
+   */
+  constructor(message: string, options: TimeoutErrorOptions) {
+    super(message, options);
+    this.name = "TimeoutError";
+    this.option = options.option;
+    this.timeout = options.timeout;
   }
 }

@@ -9,6 +9,7 @@ import { type HeadParserOptions, RequestHeadParser } from "./handshake/http1.ts"
 import { encodeRejection } from "./handshake/server.ts";
 import { answerUpgrade, hangUp, type ServerChannel, type UpgradeOptions } from "./_accept.ts";
 import { readHead } from "./_head_reader.ts";
+import { connectionLimit, DEFAULT_SHUTDOWN_TIMEOUT, shutDown } from "./_connections.ts";
 import { runtimeNet } from "./runtime/_detect.ts";
 import type { NetAddress, TlsListenOptions, Transport } from "./runtime/_transport.ts";
 
@@ -46,6 +47,21 @@ export interface ListenOptions extends UpgradeOptions, HeadParserOptions {
    * @default {10000}
    */
   handshakeTimeout?: number;
+  /**
+   * How many connections may be open at once; an upgrade request past it
+   * is refused with 503 Service Unavailable before the upgrade.
+   *
+   * @default {Infinity}
+   */
+  maxConnections?: number;
+  /**
+   * The heartbeat: seconds without receiving anything after which a
+   * connection is pinged (the round trip is then its `latency`); when
+   * nothing arrives for as long again, it is closed with 1001. 0 turns it off.
+   *
+   * @default {120}
+   */
+  idleTimeout?: number;
 }
 
 /** A listening WebSocket server. */
@@ -54,11 +70,23 @@ export interface WebSocketServer {
   readonly address: NetAddress;
   /** The port it listens on (0 for a Unix socket). */
   readonly port: number;
+  /** The connections open now. */
+  readonly connections: ReadonlySet<ServerChannel>;
   /** Stops accepting connections; open connections stay open. */
   close(): Promise<void>;
+  /**
+   * Stops accepting connections, closes every open one with 1001, waits for
+   * their closing handshakes, and cuts off those still open after `timeout`.
+   *
+   * @param timeout How long to wait for the closing handshakes, in milliseconds.
+   * @returns Once every connection has ended.
+   * @throws {RangeError} When the timeout is not at least 0.
+   */
+  shutdown(timeout?: number): Promise<void>;
 }
 
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+const DEFAULT_IDLE_TIMEOUT = 120;
 
 /**
  * Listens for WebSocket connections on a raw socket of the current runtime
@@ -67,6 +95,7 @@ const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
  * @param options Where to listen, how to accept, and the channels' limits.
  * @param handler Called with each new connection.
  * @returns The listening server.
+ * @throws {RangeError} When `maxConnections` is not a whole number of at least 1.
  * @throws When the address cannot be listened on.
  *
  * @example An echo server
@@ -83,6 +112,13 @@ export async function listen(
   options: ListenOptions,
   handler: (channel: ServerChannel) => void | Promise<void>,
 ): Promise<WebSocketServer> {
+  const limit = connectionLimit(options.maxConnections, options.onUpgrade);
+  const settings: ListenOptions = {
+    ...options,
+    idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
+    onUpgrade: limit.onUpgrade,
+  };
+  const admitted = (channel: ServerChannel) => limit.admit(channel) && handler(channel);
   const net = await runtimeNet();
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   const listener = await net.listen({
@@ -92,19 +128,23 @@ export async function listen(
     ...(options.tls === undefined ? {} : { tls: options.tls }),
     ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
   }, (transport) => {
-    accept(transport, options, handler, onError).catch(onError);
+    accept(transport, settings, admitted, onError).catch(onError);
   });
+  let closed: Promise<void> | undefined;
+  const close = () => closed ??= listener.close();
   return {
     address: listener.address,
     port: listener.address.transport === "tcp" ? listener.address.port : 0,
-    close: () => listener.close(),
+    connections: limit.connections,
+    close,
+    shutdown: (timeout = DEFAULT_SHUTDOWN_TIMEOUT) => shutDown(limit.connections, close, timeout),
   };
 }
 
 async function accept(
   transport: Transport,
   options: ListenOptions,
-  handler: (channel: ServerChannel) => void | Promise<void>,
+  handler: (channel: ServerChannel) => unknown,
   onError: (error: unknown) => void,
 ): Promise<void> {
   const reader = transport.readable.getReader();

@@ -16,6 +16,7 @@ import {
   type ServeMode,
   type StartServer,
 } from "./_serve_options.ts";
+import { connectionLimit, DEFAULT_SHUTDOWN_TIMEOUT, shutDown } from "./_connections.ts";
 
 export type { Runtime, ServeMode } from "./_serve_options.ts";
 
@@ -60,6 +61,16 @@ export interface Server {
    * for their closing handshakes, each bounded by `closeTimeout`.
    */
   close(): Promise<void>;
+  /**
+   * Stops accepting connections, closes every open one with 1001, waits for
+   * their closing handshakes, and cuts off those still open after `timeout`
+   * (on Deno's and Bun's own servers, those end by `closeTimeout` instead).
+   *
+   * @param timeout How long to wait for the closing handshakes, in milliseconds.
+   * @returns Once the server stopped and every connection has ended.
+   * @throws {RangeError} When the timeout is not at least 0.
+   */
+  shutdown(timeout?: number): Promise<void>;
 }
 
 const DEFAULT_IDLE_TIMEOUT = 120;
@@ -108,14 +119,19 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const runtime = currentRuntime();
   const adapter: Adapter = mode === "raw" ? "raw" : runtime;
   checkOptions(options, adapter);
-  const settings = { ...options, idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT };
+  const limit = connectionLimit(options.maxConnections, options.onUpgrade);
+  const { maxConnections: _counted, ...rest } = options;
+  const settings = {
+    ...rest,
+    idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
+    onUpgrade: limit.onUpgrade,
+  };
   const onError = options.onError ?? ((error: unknown) => console.error(error));
-  const connections = new Set<ServerChannel>();
+  const { connections } = limit;
   let closing = false;
   const accept = (channel: ServerChannel) => {
     if (closing) return channel.close(1001, "Server shutting down");
-    connections.add(channel);
-    channel.closed.then(() => connections.delete(channel));
+    if (!limit.admit(channel)) return;
     const failed = (error: unknown) => {
       onError(error);
       channel.close(1011);
@@ -128,6 +144,11 @@ export async function serve(options: ServeOptions): Promise<Server> {
   };
   const start = await loadAdapter(adapter);
   const started = await start(settings, accept);
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    closing = true;
+    return stopped ??= started.close();
+  };
   return {
     runtime,
     mode,
@@ -135,12 +156,12 @@ export async function serve(options: ServeOptions): Promise<Server> {
     port: started.port,
     connections,
     async close() {
-      closing = true;
       // Some servers wait for their connections before they finish closing.
-      const stopped = started.close();
+      const stopping = stop();
       for (const channel of connections) channel.close(1001, "Server shutting down");
-      await Promise.all([stopped, ...[...connections].map((channel) => channel.closed)]);
+      await Promise.all([stopping, ...[...connections].map((channel) => channel.closed)]);
     },
+    shutdown: (timeout = DEFAULT_SHUTDOWN_TIMEOUT) => shutDown(connections, stop, timeout),
   };
 }
 

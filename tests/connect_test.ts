@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { connect, HandshakeError } from "../mod.ts";
+import { connect, HandshakeError, TimeoutError } from "../mod.ts";
 import { rawServer, switching } from "./_servers.ts";
 
 test("connect delivers frames that arrive in the same packet as the 101", async () => {
@@ -89,7 +89,7 @@ test("connect gives up after handshakeTimeout when the server never answers", as
     const started = performance.now();
     await assert.rejects(
       connect(server.url, { handshakeTimeout: 100 }),
-      (error) => error instanceof DOMException && error.name === "TimeoutError",
+      (error) => error instanceof TimeoutError && error.option === "handshakeTimeout",
     );
     const elapsed = performance.now() - started;
     assert.ok(elapsed >= 90 && elapsed < 2000, `${elapsed} ms`);

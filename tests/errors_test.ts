@@ -1,6 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConnectionClosedError, HandshakeError, ProtocolError } from "../src/errors.ts";
+import {
+  ConnectionClosedError,
+  HandshakeError,
+  LimitError,
+  ProtocolError,
+  TimeoutError,
+} from "../src/errors.ts";
 
 test("ProtocolError is an Error named ProtocolError with its message", () => {
   const error = new ProtocolError("Cannot decode frame: opcode 0x3 is reserved");
@@ -186,4 +192,32 @@ test("HandshakeError.toResponse refuses an interim status with a RangeError", ()
     assert.throws(() => new HandshakeError(MESSAGE, { status }).toResponse(), RangeError);
   }
   assert.equal(new HandshakeError(MESSAGE, { status: 200 }).toResponse().status, 200);
+});
+
+test("LimitError is a ProtocolError that names the option and its limit", () => {
+  const error = new LimitError("Cannot send message: 9 bytes wait to be sent, limit is 8", {
+    closeCode: 1008,
+    option: "maxQueuedBytes",
+    limit: 8,
+  });
+  assert.ok(error instanceof ProtocolError);
+  assert.equal(error.name, "LimitError");
+  assert.equal(error.closeCode, 1008);
+  assert.equal(error.option, "maxQueuedBytes");
+  assert.equal(error.limit, 8);
+  assert.match(String(error), /^LimitError: Cannot send message/);
+});
+
+test("TimeoutError names the option and how long was waited, as a TimeoutError", () => {
+  const cause = new Error("underlying");
+  const error = new TimeoutError("Cannot close connection: not closed within 5 ms", {
+    option: "closeTimeout",
+    timeout: 5,
+    cause,
+  });
+  assert.ok(error instanceof Error);
+  assert.equal(error.name, "TimeoutError");
+  assert.equal(error.option, "closeTimeout");
+  assert.equal(error.timeout, 5);
+  assert.equal(error.cause, cause);
 });

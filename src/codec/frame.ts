@@ -6,7 +6,7 @@
  * @module
  */
 
-import { ProtocolError, type ProtocolErrorOptions } from "../errors.ts";
+import { LimitError, ProtocolError, type ProtocolErrorOptions } from "../errors.ts";
 import { maskRange, writeMaskKey } from "./mask.ts";
 import { isControlOpcode, isKnownOpcode, OPCODE } from "./opcode.ts";
 
@@ -300,6 +300,14 @@ export interface FrameParserOptions {
    * @default {false}
    */
   allowRsv1?: boolean;
+  /**
+   * When given, a message over `maxMessageSize` does not fail the
+   * connection: its frames are read and dropped without being buffered
+   * (`maxFrameSize` does not apply to them), and this is called once, when
+   * the frame that takes it past the limit starts, with a
+   * {@linkcode LimitError} (close code 1009, the connection stays open).
+   */
+  onOversizedMessage?: (error: LimitError) => void;
 }
 
 const enum Step {
@@ -394,6 +402,10 @@ export class FrameParser {
   #inMessage = false;
   #messageSize = 0;
   #fragments = 0;
+  // Skipping an oversized message: whether its later frames are dropped, and this frame.
+  readonly #onOversizedMessage: ((error: LimitError) => void) | undefined;
+  #skippingMessage = false;
+  #skippingFrame = false;
 
   /**
    * Constructs a new instance.
@@ -410,6 +422,7 @@ export class FrameParser {
     this.#maxFragments = checkLimit("maxFragments", options.maxFragments, 1) ??
       DEFAULT_MAX_FRAGMENTS;
     this.#allowRsv1 = options.allowRsv1 ?? false;
+    this.#onOversizedMessage = options.onOversizedMessage;
   }
 
   /**
@@ -450,7 +463,14 @@ export class FrameParser {
         if (consumed < 0) break;
         at += consumed;
         const length = this.#length;
-        if (end - at >= length) {
+        if (this.#skippingFrame) {
+          // A frame of an oversized message: its payload is dropped as it comes.
+          const take = Math.min(end - at, length);
+          at += take;
+          this.#payloadFilled = take;
+          if (take === length) this.#skippingFrame = false;
+          else this.#step = Step.Payload;
+        } else if (end - at >= length) {
           // The whole payload is in this chunk: hand out a view, no copy.
           const payload = length === 0
             ? EMPTY
@@ -466,6 +486,14 @@ export class FrameParser {
           this.#addPiece(chunk.subarray(at, end));
           at = end;
           this.#step = Step.Payload;
+        }
+      } else if (this.#skippingFrame) {
+        const take = Math.min(end - at, this.#length - this.#payloadFilled);
+        this.#payloadFilled += take;
+        at += take;
+        if (this.#payloadFilled === this.#length) {
+          this.#step = Step.Header;
+          this.#skippingFrame = false;
         }
       } else {
         const take = Math.min(end - at, this.#length - this.#payloadFilled);
@@ -657,6 +685,7 @@ export class FrameParser {
       }
     }
     if (this.#masked) this.#mask.set(header.subarray(at, at + 4));
+    if (this.#skip(length)) return;
     if (length > this.#maxFrameSize) {
       throw this.#fail(
         `Cannot decode frame: payload is ${length} bytes, limit is ${this.#maxFrameSize}`,
@@ -683,6 +712,33 @@ export class FrameParser {
       this.#inMessage = !this.#fin;
     }
     this.#length = length;
+  }
+
+  /**
+   * Decides whether the data frame whose header was just read belongs to an
+   * oversized message that `onOversizedMessage` lets us skip, and if so
+   * prepares to drop its payload.
+   */
+  #skip(length: number): boolean {
+    if (this.#onOversizedMessage === undefined || isControlOpcode(this.#opcode)) return false;
+    const continuation = this.#opcode === OPCODE.Continuation;
+    if (!(continuation && this.#skippingMessage)) {
+      const messageSize = (continuation ? this.#messageSize : 0) + length;
+      if (messageSize <= this.#maxMessageSize) return false;
+      this.#onOversizedMessage(
+        new LimitError(
+          `Cannot receive message: it is over ${this.#maxMessageSize} bytes, the limit; skipped`,
+          { closeCode: 1009, option: "maxMessageSize", limit: this.#maxMessageSize },
+        ),
+      );
+    }
+    this.#skippingMessage = !this.#fin;
+    this.#inMessage = !this.#fin;
+    this.#messageSize = 0;
+    this.#fragments = 0;
+    this.#length = length;
+    this.#skippingFrame = length > 0;
+    return true;
   }
 
   /** Records a violation, so that the parser stays failed, and returns it to throw. */

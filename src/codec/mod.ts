@@ -45,4 +45,9 @@ export {
 } from "./frame.ts";
 export { FrameDecoderStream, type FrameDecoderStreamOptions } from "./frame_decoder_stream.ts";
 export { FrameEncoderStream, type FrameEncoderStreamOptions } from "./frame_encoder_stream.ts";
-export { ProtocolError } from "../errors.ts";
+export {
+  LimitError,
+  type LimitErrorOptions,
+  ProtocolError,
+  type ProtocolErrorOptions,
+} from "../errors.ts";

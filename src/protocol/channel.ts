@@ -9,8 +9,9 @@
 
 import { CLOSE_CODE } from "../codec/close_code.ts";
 import { type Role, ZERO_COPY_MIN_PAYLOAD } from "../codec/frame.ts";
-import { ConnectionClosedError } from "../errors.ts";
+import { ConnectionClosedError, LimitError, TimeoutError } from "../errors.ts";
 import { type CloseInfo, Connection, type ConnectionOptions, type Message } from "./connection.ts";
+import { ReadableFailure } from "./_readable_failure.ts";
 
 /** The two directions of a transport, such as a TCP connection's streams. */
 export interface ByteStreams {
@@ -53,13 +54,32 @@ export interface ChannelOptions extends ConnectionOptions {
    */
   readableHighWaterMark?: number;
   /**
-   * Seconds without receiving anything after which a ping is sent; when
-   * nothing arrives for as long again, the connection is closed with 1001.
-   * 0 turns it off. Deno's and Bun's servers count this option in seconds too.
+   * The heartbeat: seconds without receiving anything after which a ping is
+   * sent (its round trip is then `latency`); when nothing arrives for as long
+   * again, the connection is closed with 1001. 0 turns it off. Deno's and
+   * Bun's servers count this option in seconds too.
    *
    * @default {0}
    */
   idleTimeout?: number;
+  /**
+   * How many bytes of messages may wait to be sent, in `writable`'s queue
+   * and ours, before `onQueueFull` applies: a peer that stops reading must
+   * not make the sender's memory grow without bound.
+   *
+   * @default {16777216}
+   */
+  maxQueuedBytes?: number;
+  /**
+   * What to do when more than `maxQueuedBytes` wait to be sent: `"wait"`
+   * lets them wait (`writer.ready` and `pipeTo` wait meanwhile; writes that
+   * do not wait queue in memory), `"close"` cuts the connection off at once
+   * (1006 locally, the peer is not reading) and rejects the writes with a
+   * {@linkcode ConnectionClosedError} whose cause is a {@linkcode LimitError}.
+   *
+   * @default {"wait"}
+   */
+  onQueueFull?: "wait" | "close";
   /**
    * Called with the payload of each ping received, and the channel it came
    * on (so that one callback can serve every connection of a server); the
@@ -78,7 +98,11 @@ export type MessageInput = string | ArrayBuffer | ArrayBufferView;
  * `readable`, write them to `writable`, and `closed` tells how it ended.
  */
 export interface Channel {
-  /** The messages received: a string for text, a `Uint8Array` for binary. */
+  /**
+   * The messages received: a string for text, a `Uint8Array` for binary. It
+   * ends after a clean close; after a failure, once the messages received
+   * before it are read, it errors with a {@linkcode ConnectionClosedError}.
+   */
   readonly readable: ReadableStream<Message>;
   /**
    * Sends messages: a string as text, bytes as binary. A write resolves once
@@ -95,6 +119,12 @@ export interface Channel {
   readonly extensions: string;
   /** Resolves once the connection and its transport are closed; never rejects. */
   readonly closed: Promise<CloseInfo>;
+  /**
+   * The round-trip time, in milliseconds, of the last ping answered, a
+   * heartbeat's or `ping()`'s; `undefined` before the first answer, and
+   * always on a server that cannot see pongs (Deno's).
+   */
+  readonly latency: number | undefined;
   /**
    * Starts the closing handshake. Does nothing once it has started.
    *
@@ -131,6 +161,7 @@ const DEFAULT_CLOSE_TIMEOUT = 5000;
  */
 const WRITE_BATCH_LIMIT = 64 * 1024;
 const DEFAULT_READABLE_HIGH_WATER_MARK = 1024 * 1024;
+const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
 interface PendingPing {
   payload: Uint8Array;
@@ -189,7 +220,23 @@ export function fromByteStreams(transport: ByteStreams, options: ChannelOptions)
   return new ByteStreamChannel(transport, options);
 }
 
+/**
+ * Ends a channel made by {@linkcode fromByteStreams} at once, without a
+ * closing handshake: its transport is closed and it ends with 1006, its
+ * error's cause being `cause`. Does nothing to other channels and to one
+ * already ended. For servers that shut down and cannot wait any longer.
+ */
+export function cutOff(channel: Channel, cause: Error): void {
+  ByteStreamChannel.cutOff(channel, cause);
+}
+
 class ByteStreamChannel implements Channel {
+  static cutOff(channel: Channel, cause: Error): void {
+    if (!(#finished in channel) || channel.#finished) return;
+    channel.#endCause ??= cause;
+    channel.#abortTransport();
+  }
+
   readonly readable: ReadableStream<Message>;
   readonly writable: WritableStream<MessageInput>;
   readonly protocol: string;
@@ -222,6 +269,14 @@ class ByteStreamChannel implements Channel {
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #lastReceived = 0;
   #idlePinged = false;
+  #latency: number | undefined;
+  readonly #maxQueuedBytes: number;
+  readonly #closeWhenQueueFull: boolean;
+  /** Bytes of messages written to `writable` that its sink has not taken yet. */
+  #unsentBytes = 0;
+  /** Why the connection ended, when it was not the peer's doing. */
+  #endCause: Error | undefined;
+  readonly #readableFailure: ReadableFailure;
 
   constructor(transport: ByteStreams, options: ChannelOptions) {
     this.#role = options.role;
@@ -240,6 +295,14 @@ class ByteStreamChannel implements Channel {
       );
     }
     const highWaterMark = options.readableHighWaterMark ?? DEFAULT_READABLE_HIGH_WATER_MARK;
+    this.#readableFailure = new ReadableFailure(() => this.#readableController, highWaterMark);
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+    if (!(this.#maxQueuedBytes > 0)) {
+      throw new RangeError(
+        `Cannot create channel: maxQueuedBytes must be over 0, got ${options.maxQueuedBytes}`,
+      );
+    }
+    this.#closeWhenQueueFull = options.onQueueFull === "close";
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
     this.#reader = transport.readable.getReader();
     this.#writer = transport.writable.getWriter();
@@ -268,6 +331,7 @@ class ByteStreamChannel implements Channel {
     this.writable = new WritableStream<MessageInput>({
       write: (message) => {
         const data = toMessage(message);
+        if (this.#closeWhenQueueFull) this.#unsentBytes -= inputSize(message);
         this.#connection.send(data);
         // A server sends large binary payloads uncopied: they must not change until written.
         const uncopied = this.#role === "server" && typeof data !== "string" &&
@@ -282,11 +346,15 @@ class ByteStreamChannel implements Channel {
         await this.closed;
       },
       abort: () => this.close(CLOSE_CODE.NormalClosure),
-    });
+    }, this.#closeWhenQueueFull ? { size: (message) => this.#queue(message) } : undefined);
     if (this.#idleTimeout > 0) {
       this.#lastReceived = performance.now();
       this.#scheduleIdleCheck(this.#idleTimeout);
     }
+  }
+
+  get latency(): number | undefined {
+    return this.#latency;
   }
 
   close(code?: number, reason?: string): void {
@@ -315,6 +383,7 @@ class ByteStreamChannel implements Channel {
    * half a frame): stopping there would leave pings unanswered.
    */
   async #fill(controller: ReadableStreamDefaultController<Message>): Promise<void> {
+    if (this.#readableFailure.pull()) return;
     while (this.#readableOpen && !this.#transportEnded && (controller.desiredSize ?? 0) > 0) {
       await this.#readOnce();
     }
@@ -421,17 +490,30 @@ class ByteStreamChannel implements Channel {
     if ((this.#readableController.desiredSize ?? 1) <= 0) this.#lastReceived = performance.now();
     const idle = performance.now() - this.#lastReceived;
     if (idle < this.#idleTimeout) return this.#scheduleIdleCheck(this.#idleTimeout - idle);
-    if (this.#idlePinged) return this.close(CLOSE_CODE.GoingAway, "Idle timeout");
+    if (this.#idlePinged) {
+      this.#endCause = new TimeoutError(
+        `Cannot keep connection open: no answer to a ping within ${this.#idleTimeout} ms`,
+        { option: "idleTimeout", timeout: this.#idleTimeout },
+      );
+      return this.close(CLOSE_CODE.GoingAway, "Idle timeout");
+    }
     this.#idlePinged = true;
     this.#lastReceived = performance.now();
-    this.#connection.ping(uniquePingPayload(++this.#pingCount));
+    // Its round trip becomes `latency`; a connection that ends first is reported by `closed`.
+    this.ping().catch(() => {});
     this.#scheduleIdleCheck(this.#idleTimeout);
   }
 
   /** Bounds the closing handshake and the shutdown of the transport by one deadline. */
   #startCloseTimer(): void {
     if (this.#closeTimer !== undefined || this.#finished) return;
-    this.#closeTimer = setTimeout(() => this.#abortTransport(), this.#closeTimeout);
+    this.#closeTimer = setTimeout(() => {
+      this.#endCause ??= new TimeoutError(
+        `Cannot close connection: not closed within ${this.#closeTimeout} ms`,
+        { option: "closeTimeout", timeout: this.#closeTimeout },
+      );
+      this.#abortTransport();
+    }, this.#closeTimeout);
   }
 
   /** The connection is over at the protocol level: settle everything, then close the transport. */
@@ -441,13 +523,18 @@ class ByteStreamChannel implements Channel {
         closeCode: info.code,
         reason: info.reason,
         wasClean: info.wasClean,
+        ...(this.#endCause === undefined ? {} : { cause: this.#endCause }),
       });
     const pingError = closed("receive pong");
     for (const ping of this.#pings.splice(0)) ping.reject(pingError);
     if (this.#readableOpen) {
       this.#readableOpen = false;
-      if (info.wasClean) this.#readableController.close();
-      else this.#readableController.error(closed("receive message"));
+      if (info.wasClean) {
+        this.#readableController.close();
+      } else {
+        // The messages received before the failure are read first.
+        this.#readableFailure.fail(closed("receive message"));
+      }
     }
     this.#startCloseTimer();
     this.#shutDown();
@@ -477,6 +564,7 @@ class ByteStreamChannel implements Channel {
         closeCode: CLOSE_CODE.AbnormalClosure,
         reason: "",
         wasClean: false,
+        ...(this.#endCause === undefined ? {} : { cause: this.#endCause }),
       }),
     );
     this.#batchWritten = undefined;
@@ -499,7 +587,31 @@ class ByteStreamChannel implements Channel {
     if (index < 0) return;
     // A pong acknowledges its ping and every ping sent before it.
     const now = performance.now();
+    this.#latency = now - this.#pings[index]!.sent;
     for (const ping of this.#pings.splice(0, index + 1)) ping.resolve(now - ping.sent);
+  }
+
+  /**
+   * Counts a message entering `writable`'s queue (the stream asks its size
+   * as it enqueues) and cuts the connection off once more than
+   * `maxQueuedBytes` wait to be sent.
+   */
+  #queue(message: MessageInput): number {
+    this.#unsentBytes += inputSize(message);
+    const queued = this.#unsentBytes + this.#batchBytes;
+    if (queued > this.#maxQueuedBytes && this.#endCause === undefined && !this.#finished) {
+      this.#endCause = new LimitError(
+        `Cannot send message: ${queued} bytes wait to be sent, limit is ${this.#maxQueuedBytes}`,
+        {
+          closeCode: CLOSE_CODE.PolicyViolation,
+          option: "maxQueuedBytes",
+          limit: this.#maxQueuedBytes,
+        },
+      );
+      // The peer is not reading: a close frame would wait behind the queue.
+      queueMicrotask(() => this.#abortTransport());
+    }
+    return 1;
   }
 }
 
@@ -529,6 +641,10 @@ function concatBytes(chunks: Uint8Array[], length: number): Uint8Array {
     offset += chunk.length;
   }
   return joined;
+}
+
+function inputSize(message: MessageInput): number {
+  return typeof message === "string" ? message.length : message.byteLength;
 }
 
 function messageSize(message: Message): number {

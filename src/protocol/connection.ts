@@ -28,7 +28,7 @@ import {
 } from "../codec/frame.ts";
 import { OPCODE } from "../codec/opcode.ts";
 import { decodeUtf8, Utf8StreamDecoder } from "../codec/utf8.ts";
-import { ConnectionClosedError, ProtocolError } from "../errors.ts";
+import { ConnectionClosedError, type LimitError, ProtocolError } from "../errors.ts";
 import type { MessageCompressor } from "./compressor.ts";
 
 /** A WebSocket message: a string for text, bytes for binary. */
@@ -184,8 +184,18 @@ export class Connection {
    */
   constructor(options: ConnectionOptions, handler: ConnectionHandler) {
     this.#compressor = options.compressor;
+    const onOversized = options.onOversizedMessage;
     // RSV1 is allowed exactly when there is a compressor to read it.
-    this.#parser = new FrameParser({ ...options, allowRsv1: this.#compressor !== undefined });
+    this.#parser = new FrameParser({
+      ...options,
+      allowRsv1: this.#compressor !== undefined,
+      ...(onOversized !== undefined && {
+        onOversizedMessage: (error: LimitError) => {
+          this.#dropPartialMessage();
+          onOversized(error);
+        },
+      }),
+    });
     this.#handler = handler;
     this.#write = (bytes) => handler.write(bytes);
     this.#masked = options.role === "client";
@@ -472,6 +482,18 @@ export class Connection {
     }
     this.#binary.set(payload, this.#binaryLength);
     this.#binaryLength = needed;
+  }
+
+  /** Forgets the fragments of a message being skipped as oversized. */
+  #dropPartialMessage(): void {
+    try {
+      this.#utf8.end();
+    } catch {
+      // An incomplete sequence at the cut: the message is dropped anyway.
+    }
+    this.#text = "";
+    this.#binary = EMPTY;
+    this.#binaryLength = 0;
   }
 
   #completeFragmentedMessage(): void {

@@ -26,6 +26,7 @@ import { checkOptions } from "../_serve_options.ts";
 import { checkUpgradeRequest } from "../handshake/server.ts";
 import type { MessageInput } from "../protocol/channel.ts";
 import type { CloseInfo, Message } from "../protocol/connection.ts";
+import { ReadableFailure } from "../protocol/_readable_failure.ts";
 import type { NetAddress } from "./_transport.ts";
 import {
   checkCompressionOptions,
@@ -366,6 +367,8 @@ class BunChannel implements ServerChannel {
   #pings: PendingPing[] = [];
   #pingCount = 0;
   #compression: CompressionOptions | undefined;
+  #latency: number | undefined;
+  readonly #readableFailure: ReadableFailure;
 
   constructor(
     request: Request,
@@ -386,17 +389,21 @@ class BunChannel implements ServerChannel {
       );
     }
     this.closed = new Promise((resolve) => this.#resolveClosed = resolve);
+    const highWaterMark = options.readableHighWaterMark ?? 1024 * 1024;
+    this.#readableFailure = new ReadableFailure(() => this.#readController, highWaterMark);
     this.readable = new ReadableStream<Message>({
       start: (controller) => {
         this.#readController = controller;
       },
-      pull: () => this.#resume(),
+      pull: () => {
+        if (!this.#readableFailure.pull()) this.#resume();
+      },
       cancel: () => {
         this.#readableOpen = false;
         this.close(1000);
       },
     }, {
-      highWaterMark: options.readableHighWaterMark ?? 1024 * 1024,
+      highWaterMark,
       size: (message) => typeof message === "string" ? message.length : message.byteLength,
     });
     this.writable = new WritableStream<MessageInput>({
@@ -490,7 +497,13 @@ class BunChannel implements ServerChannel {
     if (index < 0) return;
     // A pong acknowledges its ping and every ping sent before it.
     const now = performance.now();
+    this.#latency = now - this.#pings[index]!.sent;
     for (const ping of this.#pings.splice(0, index + 1)) ping.resolve(now - ping.sent);
+  }
+
+  /** The round trip of the last of our pings answered; Bun's own idle pings are not seen. */
+  get latency(): number | undefined {
+    return this.#latency;
   }
 
   end(code: number, reason: string): void {
@@ -504,7 +517,8 @@ class BunChannel implements ServerChannel {
     if (this.#readableOpen) {
       this.#readableOpen = false;
       if (info.wasClean) this.#readController.close();
-      else this.#readController.error(this.#closedError("receive message"));
+      // The messages received before the failure are read first.
+      else this.#readableFailure.fail(this.#closedError("receive message"));
     }
     this.#resolveClosed(info);
   }

@@ -34,12 +34,19 @@ import { checkOptions } from "../_serve_options.ts";
 import { checkUpgradeRequest } from "../handshake/server.ts";
 import type { CloseInfo, Message } from "../protocol/connection.ts";
 import type { Channel, MessageInput } from "../protocol/channel.ts";
+import { ReadableFailure } from "../protocol/_readable_failure.ts";
 import type { ServerChannel, UpgradeInfo, UpgradeOptions } from "../_accept.ts";
 import { utf8Length } from "../_close_arguments.ts";
 import type { NetAddress } from "./_transport.ts";
 
 export type { ServerChannel, UpgradeInfo, UpgradeOptions } from "../_accept.ts";
 export type { FrameParserOptions, Role } from "../codec/frame.ts";
+export type {
+  LimitError,
+  LimitErrorOptions,
+  ProtocolError,
+  ProtocolErrorOptions,
+} from "../errors.ts";
 export type { Channel, ChannelOptions, MessageInput } from "../protocol/channel.ts";
 export type { CloseInfo, ConnectionOptions, Message } from "../protocol/connection.ts";
 export type { NetAddress } from "./_transport.ts";
@@ -205,6 +212,8 @@ class DenoChannel implements Channel {
   readonly writable: WritableStream<MessageInput>;
   readonly protocol: string;
   readonly closed: Promise<CloseInfo>;
+  /** Always `undefined`: Deno's WebSocket reports no pongs, its own pings' neither. */
+  readonly latency: number | undefined = undefined;
 
   readonly #socket: DenoWebSocket;
   readonly #opened: Promise<void>;
@@ -220,6 +229,7 @@ class DenoChannel implements Channel {
   #info: CloseInfo | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
   #resolveClosed!: (info: CloseInfo) => void;
+  readonly #readableFailure: ReadableFailure;
 
   constructor(socket: DenoWebSocket, protocol: string, limits: Limits) {
     this.#socket = socket;
@@ -234,12 +244,16 @@ class DenoChannel implements Channel {
     socket.addEventListener("message", ({ data }) => this.#receive(data));
     socket.addEventListener("close", (event) => this.#finish(event));
     socket.addEventListener("error", () => this.#finish());
+    this.#readableFailure = new ReadableFailure(
+      () => this.#readable,
+      limits.readableHighWaterMark,
+    );
     this.readable = new ReadableStream<Message>({
       start: (controller) => {
         this.#readable = controller;
       },
       pull: () => {
-        this.#readWanted = true;
+        if (!this.#readableFailure.pull()) this.#readWanted = true;
       },
       cancel: () => {
         this.#readableOpen = false;
@@ -347,7 +361,8 @@ class DenoChannel implements Channel {
     if (!this.#readableOpen) return;
     this.#readableOpen = false;
     if (this.#info?.wasClean) this.#readable.close();
-    else this.#readable.error(this.#closedError("receive message"));
+    // The messages received before the failure are read first.
+    else this.#readableFailure.fail(this.#closedError("receive message"));
   }
 
   #closedError(what: string): ConnectionClosedError {

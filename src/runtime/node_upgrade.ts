@@ -17,6 +17,12 @@ import { socketToTransport } from "./node.ts";
 
 export type { ServerChannel, UpgradeInfo, UpgradeOptions } from "../_accept.ts";
 export type { FrameParserOptions, Role } from "../codec/frame.ts";
+export type {
+  LimitError,
+  LimitErrorOptions,
+  ProtocolError,
+  ProtocolErrorOptions,
+} from "../errors.ts";
 export type { Channel, ChannelOptions, MessageInput } from "../protocol/channel.ts";
 export type { CloseInfo, ConnectionOptions, Message } from "../protocol/connection.ts";
 export type { NetAddress } from "./_transport.ts";
@@ -32,7 +38,8 @@ export type { CompressionOptions } from "../extensions/permessage_deflate.ts";
  * @param request The request of the `upgrade` event.
  * @param socket The socket of the `upgrade` event; the connection takes it over.
  * @param head The bytes of the `upgrade` event that followed the request head.
- * @param options Subprotocol choice, the accept-or-refuse hook, extra headers, and the channel's limits.
+ * @param options Subprotocol choice, the accept-or-refuse hook, extra headers, and the
+ * channel's limits; `idleTimeout`, the heartbeat, is 120 seconds unless given, as with `serve()`.
  * @returns The connection, or `undefined` when the request was refused.
  *
  * @example Adding WebSocket to an HTTP server
@@ -68,10 +75,13 @@ export function handleUpgrade(
     transport.readable.getReader(),
     requestHead,
     new Uint8Array(0),
-    options,
+    { ...options, idleTimeout: options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT },
     onError,
   );
 }
+
+/** Seconds of silence before the heartbeat pings, as with `serve()` and `listen()`. */
+const DEFAULT_IDLE_TIMEOUT = 120;
 
 /** The request's headers as sent, from Node's flat name, value, name, value list. */
 function headersOf(rawHeaders: string[]): Headers {

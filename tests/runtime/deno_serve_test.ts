@@ -335,8 +335,11 @@ test("ServerChannel.readable closes with 1008 once its queue is full", { skip },
       wasClean: false,
     });
     assert.deepEqual(await closed, { ...info, wasClean: true });
+    // The 16 messages queued before the failure are still read, then the error.
+    const reader = channel.readable.getReader();
+    for (let i = 0; i < 16; i++) assert.equal((await reader.read()).value?.length, 4096);
     await assert.rejects(
-      channel.readable.getReader().read(),
+      reader.read(),
       (error) => error instanceof ConnectionClosedError && error.closeCode === 1008,
     );
   } finally {

@@ -113,6 +113,12 @@ export type { WebsocketHandler } from "./_handler.ts";
 export type { ListenOptions } from "../../listen.ts";
 export type { ServerChannel, UpgradeInfo, UpgradeOptions } from "../../_accept.ts";
 export type { FrameParserOptions, Role } from "../../codec/frame.ts";
+export type {
+  LimitError,
+  LimitErrorOptions,
+  ProtocolError,
+  ProtocolErrorOptions,
+} from "../../errors.ts";
 export type { HeadParserOptions } from "../../handshake/http1.ts";
 export type { Channel, ChannelOptions, MessageInput } from "../../protocol/channel.ts";
 export type { CloseInfo, ConnectionOptions, Message } from "../../protocol/connection.ts";
