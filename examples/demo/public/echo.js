@@ -68,4 +68,5 @@ function draw() {
     else context.lineTo(x, y);
   });
   context.stroke();
+  canvas.dataset.samples = String(samples.length);
 }
