@@ -30,7 +30,7 @@ import { fileURLToPath } from "node:url";
 import { UsageError } from "./src/cli/args.ts";
 import { CONNECT_USAGE, runConnect } from "./src/cli/connect_command.ts";
 import { EXIT_CODE, type ExitCode } from "./src/cli/exit_code.ts";
-import { CommandFailure, describe } from "./src/cli/failure.ts";
+import { describe } from "./src/cli/failure.ts";
 import { runServe, SERVE_USAGE } from "./src/cli/serve_command.ts";
 import { flushOutput, printLine, report } from "./src/cli/terminal.ts";
 
@@ -100,9 +100,7 @@ function stackOf(error: unknown): string {
   const stacks: string[] = [];
   for (let cause = error, depth = 0; cause !== undefined && depth < 5; depth++) {
     stacks.push(cause instanceof Error ? cause.stack ?? cause.message : String(cause));
-    cause = cause instanceof Error && !(cause instanceof CommandFailure && depth > 0)
-      ? cause.cause
-      : undefined;
+    cause = cause instanceof Error ? cause.cause : undefined;
   }
   return stacks.join("\nCaused by: ");
 }

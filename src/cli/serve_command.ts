@@ -9,6 +9,7 @@
 import { serve, type Server } from "../serve.ts";
 import type { ServerChannel } from "../_accept.ts";
 import type { MessageInput } from "../protocol/channel.ts";
+import type { Message } from "../protocol/connection.ts";
 import {
   type FlagSpec,
   parseFlags,
@@ -109,18 +110,18 @@ class Hub {
     this.status(`client ${client.id} closed with ${code}${reason === "" ? "" : ` (${reason})`}`);
   }
 
-  sendToAll(message: MessageInput): void {
+  sendToAll(message: Message): void {
     for (const [channel, client] of this.clients) this.send(channel, client, message);
   }
 
-  send(channel: ServerChannel, client: Client, message: MessageInput): void {
+  send(channel: ServerChannel, client: Client, message: Message): void {
     if (client.pending >= MAX_PENDING_WRITES) {
       channel.close(1008, "Too slow to read");
       return;
     }
     client.pending++;
     client.writer.write(message).then(
-      () => this.stats.countSent(message as string | Uint8Array),
+      () => this.stats.countSent(message),
       () => {},
     ).finally(() => client.pending--);
   }
@@ -192,7 +193,7 @@ export async function runServe(args: string[]): Promise<ExitCode> {
   if (input !== undefined) {
     (async () => {
       for await (const line of input.lines) hub.sendToAll(line);
-    })();
+    })().catch((error) => status(`error: ${describe(error)}`));
   }
   await stopped;
   input?.stop();

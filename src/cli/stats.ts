@@ -10,7 +10,7 @@ import type { Message } from "../protocol/connection.ts";
 const encoder = new TextEncoder();
 
 /** The size of a message on the wire, without framing: UTF-8 bytes for text. */
-export function messageSize(message: Message | string): number {
+function messageSize(message: Message | string): number {
   return typeof message === "string" ? encoder.encode(message).byteLength : message.byteLength;
 }
 
