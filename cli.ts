@@ -32,7 +32,7 @@ import { CONNECT_USAGE, runConnect } from "./src/cli/connect_command.ts";
 import { EXIT_CODE, type ExitCode } from "./src/cli/exit_code.ts";
 import { describe } from "./src/cli/failure.ts";
 import { runServe, SERVE_USAGE } from "./src/cli/serve_command.ts";
-import { flushOutput, printLine, report } from "./src/cli/terminal.ts";
+import { exitWhenOutputCloses, flushOutput, printLine, report } from "./src/cli/terminal.ts";
 
 export { EXIT_CODE, type ExitCode } from "./src/cli/exit_code.ts";
 
@@ -120,6 +120,7 @@ function isProgram(): boolean {
 }
 
 if (isProgram()) {
+  exitWhenOutputCloses(EXIT_CODE.Normal);
   const code = await main(process.argv.slice(2));
   await flushOutput();
   process.exit(code);

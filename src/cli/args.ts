@@ -6,6 +6,7 @@
  * @module
  */
 
+import { readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** A bad command line: reported in one line, with exit code 2. */
@@ -144,4 +145,21 @@ export function parseHeaders(values: string[]): [string, string][] {
 export function strings(value: ParsedArgs["values"][string]): string[] {
   if (value === undefined) return [];
   return (Array.isArray(value) ? value : [value]).filter((item) => typeof item === "string");
+}
+
+/**
+ * Reads a PEM file named on the command line.
+ *
+ * @param file The file's path.
+ * @returns Its text.
+ * @throws {UsageError} When it cannot be read.
+ */
+export async function readPem(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    throw new UsageError(
+      `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
 }

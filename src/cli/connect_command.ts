@@ -14,6 +14,7 @@ import {
   parseHeaders,
   parseProtocols,
   parseSeconds,
+  readPem,
   strings,
   UsageError,
 } from "./args.ts";
@@ -38,6 +39,8 @@ Options:
   -s, --subprotocol A,B       subprotocols to offer, most preferred first;
                               repeat or separate with commas
   -o, --origin ORIGIN         the Origin header to send
+  --ca FILE                   trust the CA certificate(s) in FILE (PEM) for
+                              wss://, beside the system's; repeat for more
   -b, --binary                send lines as binary messages (their UTF-8
                               bytes), and print binary messages raw
   -j, --json                  send each line as compact JSON, refusing lines
@@ -63,6 +66,7 @@ const CONNECT_FLAGS: FlagSpec = {
   header: { type: "string", short: "H", multiple: true },
   subprotocol: { type: "string", short: "s", multiple: true },
   origin: { type: "string", short: "o" },
+  ca: { type: "string", multiple: true },
   binary: { type: "boolean", short: "b" },
   json: { type: "boolean", short: "j" },
   ping: { type: "string", short: "p" },
@@ -84,7 +88,7 @@ interface ConnectSettings {
 }
 
 /** Reads the command line of `connect`, or `undefined` for `--help`. */
-function parseConnectArgs(args: string[]): ConnectSettings | undefined {
+async function parseConnectArgs(args: string[]): Promise<ConnectSettings | undefined> {
   const { values, positionals } = parseFlags(args, CONNECT_FLAGS);
   if (values.help === true) return undefined;
   if (positionals.length !== 1) {
@@ -100,6 +104,8 @@ function parseConnectArgs(args: string[]): ConnectSettings | undefined {
   const protocols = parseProtocols("--subprotocol", strings(values.subprotocol));
   if (protocols.length > 0) options.protocols = protocols;
   if (typeof values.origin === "string") options.origin = values.origin;
+  const caFiles = strings(values.ca);
+  if (caFiles.length > 0) options.tls = { caCerts: await Promise.all(caFiles.map(readPem)) };
   return {
     url,
     options,
@@ -136,7 +142,7 @@ function checkUrl(text: string): string {
  * @throws {UsageError} On a bad command line.
  */
 export async function runConnect(args: string[]): Promise<ExitCode> {
-  const settings = parseConnectArgs(args);
+  const settings = await parseConnectArgs(args);
   if (settings === undefined) {
     printLine(CONNECT_USAGE);
     return EXIT_CODE.Normal;
@@ -148,11 +154,12 @@ export async function runConnect(args: string[]): Promise<ExitCode> {
   } catch (error) {
     throw new CommandFailure(`Cannot connect to ${settings.url}: ${describe(error)}`, error);
   }
+  // Before the status line, which tells whoever waits for it that Ctrl-C now closes.
+  const removeSignals = onStopSignal(() => channel.close(1000));
   const protocol = channel.protocol === "" ? "" : ` (subprotocol ${channel.protocol})`;
   status(`connected to ${channel.url}${protocol}`);
 
   const stats = new Stats();
-  const removeSignals = onStopSignal(() => channel.close(1000));
   const stopPinging = startPinging(channel, settings, stats, status);
   const input = readInputLines();
   const printing = printMessages(channel, settings, stats, status);

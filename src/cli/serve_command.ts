@@ -15,6 +15,7 @@ import {
   parseFlags,
   parseInteger,
   parseProtocols,
+  readPem,
   strings,
   UsageError,
 } from "./args.ts";
@@ -42,6 +43,8 @@ Options:
   --hostname HOST            address to listen on (default 127.0.0.1)
   -S, --static DIR           answer plain HTTP requests with the files of
                              DIR (index.html for a directory)
+  --cert FILE --key FILE     serve wss:// with this certificate chain and
+                             private key (PEM)
   -s, --subprotocol A,B      subprotocols accepted: the client's first offer
                              that is listed wins
   --mode MODE                native: the runtime's own HTTP server; raw: our
@@ -58,6 +61,8 @@ const SERVE_FLAGS: FlagSpec = {
   port: { type: "string", short: "P", default: "8080" },
   hostname: { type: "string", default: "127.0.0.1" },
   static: { type: "string", short: "S" },
+  cert: { type: "string" },
+  key: { type: "string" },
   subprotocol: { type: "string", short: "s", multiple: true },
   mode: { type: "string", default: "native" },
   quiet: { type: "boolean", short: "q" },
@@ -162,6 +167,12 @@ export async function runServe(args: string[]): Promise<ExitCode> {
     status,
   );
   const directory = typeof values.static === "string" ? values.static : undefined;
+  if ((values.cert === undefined) !== (values.key === undefined)) {
+    throw new UsageError("--cert and --key go together");
+  }
+  const tls = typeof values.cert === "string" && typeof values.key === "string"
+    ? { cert: await readPem(values.cert), key: await readPem(values.key) }
+    : undefined;
 
   let server: Server;
   try {
@@ -171,25 +182,28 @@ export async function runServe(args: string[]): Promise<ExitCode> {
       port,
       selectProtocol: (offered) => offered.find((protocol) => accepted.includes(protocol)),
       ...(directory === undefined ? {} : { fetch: staticFiles(directory) }),
+      ...(tls === undefined ? {} : { tls }),
       onError: (error) => status(`error: ${describe(error)}`),
       onConnection: (channel) => hub.accept(channel),
     });
   } catch (error) {
     throw new CommandFailure(`Cannot listen on ${hostname}:${port}: ${describe(error)}`, error);
   }
-  const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
-  printLine(`listening on ws://${host}:${server.port}`);
-  if (directory !== undefined) {
-    status(`serving the files of ${directory} at http://${host}:${server.port}/`);
-  }
-
-  const input = hub.behaviour === "print" ? readInputLines() : undefined;
+  // Before the listening line, which tells whoever waits for it that a signal now stops the server.
   const stopped = new Promise<void>((resolve) => {
     const removeSignals = onStopSignal(() => {
       removeSignals();
       resolve();
     });
   });
+  const host = server.hostname.includes(":") ? `[${server.hostname}]` : server.hostname;
+  const secure = tls === undefined ? "" : "s";
+  printLine(`listening on ws${secure}://${host}:${server.port}`);
+  if (directory !== undefined) {
+    status(`serving the files of ${directory} at http${secure}://${host}:${server.port}/`);
+  }
+
+  const input = hub.behaviour === "print" ? readInputLines() : undefined;
   if (input !== undefined) {
     (async () => {
       for await (const line of input.lines) hub.sendToAll(line);

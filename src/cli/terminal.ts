@@ -8,6 +8,18 @@
 import process from "node:process";
 import { createInterface } from "node:readline";
 
+/**
+ * Ends the program quietly with `code` when whatever reads standard output
+ * goes away (`seed-websocket connect URL | head -1`), rather than failing
+ * with a stack trace.
+ */
+export function exitWhenOutputCloses(code: number): void {
+  process.stdout.on("error", (error: Error & { code?: string }) => {
+    if (error.code === "EPIPE") process.exit(code);
+    throw error;
+  });
+}
+
 /** Writes one line to standard output. */
 export function printLine(line: string): void {
   process.stdout.write(`${line}\n`);

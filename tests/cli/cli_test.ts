@@ -31,6 +31,11 @@ test("seed-websocket reports each bad command line in one line and exits 2", {
     [["serve", "--port", "http"], /--port must be a whole number from 0 to 65535/],
     [["serve", "--mode", "fast"], /--mode must be native or raw/],
     [["serve", "extra"], /serve takes no arguments/],
+    [["serve", "--cert", "cert.pem"], /--cert and --key go together/],
+    [
+      ["connect", "--ca", "/no/such/ca.pem", "wss://127.0.0.1:1"],
+      /cannot read \/no\/such\/ca\.pem/,
+    ],
   ];
   for (const [args, pattern] of cases) {
     const { code, stdout, stderr } = await runCli(args);

@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
 import {
   lines,
   recordMessages,
@@ -253,4 +255,67 @@ test("connect --quiet prints the messages only", { timeout: 3 * TIMEOUT }, async
       }
     },
   );
+});
+
+test("connect closes with 1000 on SIGINT and exits 0", { timeout: 3 * TIMEOUT }, async () => {
+  await withServer({}, (channel, seen) => recordMessages(channel, seen), async (url, seen) => {
+    const cli = startCli(["connect", url]);
+    try {
+      await stderrLine(cli, /^connected to /);
+      process.kill(cli.child.pid!, "SIGINT");
+      assert.equal((await cli.exit()).code, 0, cli.stderr);
+      assert.equal(seen[0]?.closeCode, 1000);
+    } finally {
+      await cli.stop();
+    }
+  });
+});
+
+test("connect ends quietly when what reads its output goes away", {
+  timeout: 3 * TIMEOUT,
+}, async () => {
+  await withServer({}, async (channel) => {
+    const writer = channel.writable.getWriter();
+    // Bounded: the client ends, and the writes fail, well before this.
+    for (let i = 0; i < 2000; i++) {
+      await writer.write(`line ${i}`.padEnd(1000, ".")).catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  }, async (url) => {
+    const cli = startCli(["connect", url]);
+    try {
+      await cli.line(/^line 0/);
+      cli.child.stdout!.destroy();
+      const { code } = await cli.exit();
+      assert.equal(code, 0, cli.stderr);
+      assert.doesNotMatch(cli.stderr, /\n\s+at /, "no stack trace");
+    } finally {
+      await cli.stop();
+    }
+  });
+});
+
+test("connect --ca trusts a certificate for wss://, which serve --cert --key serves", {
+  timeout: 3 * TIMEOUT,
+}, async () => {
+  const cert = fileURLToPath(new URL("../fixtures/tls_cert.pem", import.meta.url));
+  const key = fileURLToPath(new URL("../fixtures/tls_key.pem", import.meta.url));
+  const server = startCli(["serve", "--echo", "--port", "0", "--cert", cert, "--key", key]);
+  try {
+    const [, port] = await server.line(/^listening on wss:\/\/127\.0\.0\.1:(\d+)$/);
+    const url = `wss://localhost:${port}`;
+    const untrusted = await runCli(["connect", url]);
+    assert.equal(untrusted.code, 1, "the certificate is self-signed");
+    const cli = startCli(["connect", "--ca", cert, url]);
+    try {
+      cli.child.stdin!.write("over TLS\n");
+      await cli.line(/^over TLS$/);
+      cli.child.stdin!.end();
+      assert.equal((await cli.exit()).code, 0, cli.stderr);
+    } finally {
+      await cli.stop();
+    }
+  } finally {
+    await server.stop();
+  }
 });
