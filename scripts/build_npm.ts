@@ -16,7 +16,8 @@
  *    their imports of the package's sources pointed at `npm/esm/`, so they
  *    run against what is published.
  * 3. Writes `npm/package.json`, whose `files` holds `esm/` only, and copies
- *    `README.md` and `LICENSE`.
+ *    `README.md` and `LICENSE`. The `./cli` entry point, which starts with
+ *    `#!/usr/bin/env node`, becomes the `seed-websocket` program (`bin`).
  * 4. Runs `node --test` over the compiled test files.
  *
  * The compiler checks the package with the strict options of `deno.json`, lib
@@ -33,6 +34,7 @@
 
 import { spawnSync } from "node:child_process";
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -59,6 +61,10 @@ const besidePackage: [source: string, output: string][] = [
   [testSrc, testOut],
   [exampleSrc, exampleOut],
 ];
+
+/** The export subpath of the command-line tool, and the name of its `bin`. */
+const CLI_SUBPATH = "./cli";
+const CLI_NAME = "seed-websocket";
 
 /** The fields of `deno.json` the build reads. */
 interface DenoConfig {
@@ -364,6 +370,9 @@ function writePackage(config: DenoConfig, entries: EntryPoint[]): void {
     const built = `./esm/${source.slice("./".length, -".ts".length)}`;
     exports[subpath] = { types: `${built}.d.ts`, default: `${built}.js` };
   }
+  // The command-line tool, when there is one, is also the package's program.
+  const cli = entries.find(([subpath]) => subpath === CLI_SUBPATH);
+  const bin = cli === undefined ? {} : { bin: { [CLI_NAME]: exports[CLI_SUBPATH]!.default } };
   const manifest = {
     name: config.name,
     version: config.version,
@@ -371,9 +380,11 @@ function writePackage(config: DenoConfig, entries: EntryPoint[]): void {
     type: "module",
     engines: { node: ">=20" },
     exports,
+    ...bin,
     files: ["esm/"],
   };
   writeFileSync(join(out, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  if (cli !== undefined) chmodSync(join(out, exports[CLI_SUBPATH]!.default), 0o755);
   for (const file of ["README.md", "LICENSE"]) copyFileSync(join(root, file), join(out, file));
 }
 

@@ -26,7 +26,7 @@ const DOCUMENTED_ENTRY_POINTS = Object.values(
     exports: Record<string, string>;
   }).exports,
 ).map((path) => path.replace(/^\.\//, ""));
-const TYPED_SOURCES = ["mod.ts", "src/", "tests/", "bench/", "examples/", "scripts/"];
+const TYPED_SOURCES = ["mod.ts", "cli.ts", "src/", "tests/", "bench/", "examples/", "scripts/"];
 
 const steps: [name: string, command: string, args: string[]][] = [
   ["format", deno, ["fmt", "--check"]],
@@ -47,6 +47,7 @@ const steps: [name: string, command: string, args: string[]][] = [
     "--allow-env",
     "--allow-run",
     "mod.ts",
+    "cli.ts",
     "src/",
     "tests/",
     "README.md",

@@ -33,6 +33,30 @@ export function within<T>(promise: Promise<T>, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * The command that runs the command-line tool on the runtime running this
+ * test: `cli.ts` under Deno and Bun, the npm build's `esm/cli.js` (its
+ * `bin`) under Node.
+ */
+export function cliCommand(args: string[]): [string, string[]] {
+  const file = fileURLToPath(
+    new URL(EXTENSION === "ts" ? "../../cli.ts" : "../../esm/cli.js", import.meta.url),
+  );
+  return "Deno" in globalThis
+    ? [process.execPath, ["run", "-A", file, ...args]]
+    : [process.execPath, [file, ...args]];
+}
+
+/** How to start an {@linkcode ExampleProcess} beyond its arguments. */
+export interface ProcessOptions {
+  /** Environment variables to set, over the test's own. */
+  env?: Record<string, string>;
+  /** Whether to give it a standard input to write to, rather than none. */
+  stdin?: boolean;
+  /** The command to run instead of the example's. */
+  command?: [string, string[]];
+}
+
 /** How a process ended. */
 export interface Exit {
   code: number | null;
@@ -55,12 +79,19 @@ export class ExampleProcess {
    * @param example Its path under `examples/`, without extension.
    * @param args Its command-line arguments.
    * @param env Environment variables to set for it, over the test's own.
+   * @param options Standard input, or another command to run.
    */
-  constructor(example: string, args: string[], env?: Record<string, string>) {
+  constructor(
+    example: string,
+    args: string[],
+    env?: Record<string, string>,
+    options: ProcessOptions = {},
+  ) {
     this.name = [example, ...args].join(" ");
-    const [file, argv] = command(example, args);
+    const [file, argv] = options.command ?? command(example, args);
+    env ??= options.env;
     this.child = spawn(file, argv, {
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
       ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
     });
     this.child.stdout?.setEncoding("utf8").on("data", (text: string) => {
@@ -157,8 +188,9 @@ export class ExampleProcess {
 export async function run(
   example: string,
   args: string[],
+  options: ProcessOptions = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const program = new ExampleProcess(example, args);
+  const program = new ExampleProcess(example, args, undefined, options);
   try {
     const { code } = await program.exit();
     return { code, stdout: program.stdout, stderr: program.stderr };
