@@ -63,12 +63,15 @@ export {
   type WebSocketServer,
 } from "./src/listen.ts";
 export {
+  type PublishOptions,
   type Runtime,
   serve,
   type ServeMode,
   type ServeOptions,
   type Server,
+  type TopicChannel,
 } from "./src/serve.ts";
+export { type Broker, type BrokerListener, EmbeddedBroker, PublishError } from "./src/broker.ts";
 export type { FrameParserOptions, Role } from "./src/codec/frame.ts";
 export type { HeadParserOptions } from "./src/handshake/http1.ts";
 export type { NetAddress, TlsConnectOptions, TlsListenOptions } from "./src/runtime/_transport.ts";

@@ -25,6 +25,11 @@ import { ConnectionClosedError, HandshakeError } from "../errors.ts";
 import { checkOptions } from "../_serve_options.ts";
 import { checkUpgradeRequest } from "../handshake/server.ts";
 import type { MessageInput } from "../protocol/channel.ts";
+import {
+  type PublishedMessage,
+  QUEUE_PUBLISHED,
+  QUEUED_BYTES,
+} from "../protocol/_publish_target.ts";
 import type { CloseInfo, Message } from "../protocol/connection.ts";
 import type { NetAddress } from "./_transport.ts";
 
@@ -380,6 +385,17 @@ class BunChannel implements ServerChannel {
     } catch (error) {
       this.#onError(error);
     }
+  }
+
+  /** Sends a published message with Bun's `send`, which queues it under backpressure. */
+  [QUEUE_PUBLISHED]({ message }: PublishedMessage): void {
+    if (this.#closing || this.#info !== undefined) return;
+    this.#ws.send(message);
+  }
+
+  /** The bytes waiting in Bun's send buffer. */
+  get [QUEUED_BYTES](): number {
+    return this.#info === undefined ? this.#ws.getBufferedAmount() : 0;
   }
 
   receive(message: string | Uint8Array): void {
