@@ -15,8 +15,10 @@
  *    under `examples/` (so that `node npm/examples/echo_server.js` runs),
  *    their imports of the package's sources pointed at `npm/esm/`, so they
  *    run against what is published.
- * 3. Writes `npm/package.json`, whose `files` holds `esm/` only, and copies
- *    `README.md` and `LICENSE`.
+ * 3. Writes `npm/package.json`, whose `files` holds `esm/` only, and whose
+ *    `dependencies` are the `npm:` packages of the `deno.json` import map
+ *    (the sources import them by their bare names, which Deno maps and
+ *    Node and Bun find in `node_modules`), and copies `README.md` and `LICENSE`.
  * 4. Runs `node --test` over the compiled test files.
  *
  * The compiler checks the package with the strict options of `deno.json`, lib
@@ -66,6 +68,7 @@ interface DenoConfig {
   version: string;
   license: string;
   exports: string | Record<string, string>;
+  imports?: Record<string, string>;
   compilerOptions?: Record<string, unknown>;
 }
 
@@ -372,9 +375,25 @@ function writePackage(config: DenoConfig, entries: EntryPoint[]): void {
     engines: { node: ">=20" },
     exports,
     files: ["esm/"],
+    dependencies: npmDependencies(config.imports ?? {}),
   };
   writeFileSync(join(out, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   for (const file of ["README.md", "LICENSE"]) copyFileSync(join(root, file), join(out, file));
+}
+
+/** The packages of the import map's `npm:` entries, `"npm:name@version"`, with their versions. */
+function npmDependencies(imports: Record<string, string>): Record<string, string> {
+  const dependencies: Record<string, string> = {};
+  for (const [name, target] of Object.entries(imports)) {
+    const match = /^npm:(@?[^@]+)@(.+)$/.exec(target);
+    if (match === null || match[1] !== name) {
+      throw new Error(
+        `Cannot build the npm package: import "${name}" maps to ${target}, expected "npm:${name}@<version>"`,
+      );
+    }
+    dependencies[name] = match[2]!;
+  }
+  return dependencies;
 }
 
 /** Runs the compiled tests under Node. */
