@@ -15,6 +15,7 @@ import type { Channel, MessageInput } from "./protocol/channel.ts";
 import type { Message } from "./protocol/connection.ts";
 import {
   isPublishTarget,
+  NATIVE_TOPICS,
   type PublishedMessage,
   type PublishTarget,
   QUEUE_PUBLISHED,
@@ -77,6 +78,8 @@ const textEncoder = new TextEncoder();
 export class Topics {
   readonly #options: TopicsOptions;
   readonly #subscribers = new Map<string, Set<PublishTarget>>();
+  /** The runtime's own publish, whose subscriptions mirror ours (Bun's). */
+  #nativePublish: ((topic: string, message: Message) => void) | undefined;
   readonly #listener: BrokerListener = (topic, message) => {
     this.#deliver(topic, message, undefined);
   };
@@ -88,6 +91,14 @@ export class Topics {
       );
     }
     this.#options = options;
+  }
+
+  /**
+   * Publishes with the runtime's own topics from now on (Bun's, which send
+   * in native code): connections are subscribed there as well as here.
+   */
+  useNativePublish(publish: (topic: string, message: Message) => void): void {
+    this.#nativePublish = publish;
   }
 
   /** Gives a new connection its topic methods; its subscriptions end when it closes. */
@@ -103,11 +114,13 @@ export class Topics {
         if (closed || topics.has(topic)) return;
         topics.add(topic);
         this.#add(topic, channel);
+        channel[NATIVE_TOPICS]?.subscribe(topic);
       },
       unsubscribe: (topic) => {
         checkTopic(topic, "unsubscribe");
         if (!topics.delete(topic)) return;
         this.#remove(topic, channel);
+        channel[NATIVE_TOPICS]?.unsubscribe(topic);
       },
       isSubscribed: (topic) => topics.has(topic),
     };
@@ -155,6 +168,7 @@ export class Topics {
   #deliver(topic: string, message: Message, except: Channel | undefined): number {
     const subscribers = this.#subscribers.get(topic);
     if (subscribers === undefined) return 0;
+    const native = this.#nativePublish;
     const published = encodeOnce(message);
     let count = 0;
     for (const channel of subscribers) {
@@ -164,9 +178,16 @@ export class Topics {
         channel.close(SLOW_SUBSCRIBER_CODE, SLOW_SUBSCRIBER_REASON);
         continue;
       }
-      channel[QUEUE_PUBLISHED](published);
+      if (native === undefined) channel[QUEUE_PUBLISHED](published);
       count++;
     }
+    if (native === undefined || count === 0) return count;
+    // The runtime sends to its own subscribers, which closing ones have left.
+    const nativeExcept = except !== undefined && subscribers.has(except as PublishTarget)
+      ? (except as PublishTarget)[NATIVE_TOPICS]
+      : undefined;
+    if (nativeExcept !== undefined) nativeExcept.publishToOthers(topic, message);
+    else native(topic, message);
     return count;
   }
 

@@ -156,6 +156,28 @@ const DEFAULT_MAX_SUBSCRIBER_BACKLOG = 16 * 1024 * 1024;
  * await server.close(); // closes the connection with 1001
  * assert.equal((await client.closed).code, 1001);
  * ```
+ *
+ * @example Broadcasting to the subscribers of a topic
+ * ```ts
+ * import { connect, serve } from "@seed/websocket";
+ * import assert from "node:assert/strict";
+ *
+ * const server = await serve({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   onConnection: (channel) => channel.subscribe("news"),
+ * });
+ * const url = `ws://127.0.0.1:${server.port}/`;
+ * const clients = [await connect(url), await connect(url)];
+ * for (let i = 0; i < 500 && server.subscriberCount("news") < 2; i++) {
+ *   await new Promise((resolve) => setTimeout(resolve, 10));
+ * }
+ * assert.equal(await server.publish("news", "extra!"), 2); // encoded once, sent to both
+ * for (const client of clients) {
+ *   assert.deepEqual(await client.readable.getReader().read(), { value: "extra!", done: false });
+ * }
+ * await server.close();
+ * ```
  */
 export async function serve(options: ServeOptions): Promise<Server> {
   const mode = options.mode ?? "native";
@@ -188,6 +210,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   };
   const start = await loadAdapter(adapter);
   const started = await start(settings, accept);
+  if (started.publish !== undefined) topics.useNativePublish(started.publish);
   return {
     runtime,
     mode,

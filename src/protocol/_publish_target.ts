@@ -24,12 +24,27 @@ export const QUEUE_PUBLISHED: unique symbol = Symbol("queuePublished");
 /** How many bytes wait to be sent on a channel: its send queue. */
 export const QUEUED_BYTES: unique symbol = Symbol("queuedBytes");
 
+/** A channel's access to its runtime's own topics, where the runtime has them (Bun). */
+export const NATIVE_TOPICS: unique symbol = Symbol("nativeTopics");
+
+/** The runtime's own topics of one connection: Bun's `ws.subscribe`, `ws.unsubscribe`, `ws.publish`. */
+export interface NativeTopics {
+  /** Subscribes the connection in the runtime. */
+  subscribe(topic: string): void;
+  /** Unsubscribes the connection in the runtime. */
+  unsubscribe(topic: string): void;
+  /** Publishes to the topic's subscribers but this connection. */
+  publishToOthers(topic: string, message: Message): void;
+}
+
 /** A channel a server can publish to. */
 export interface PublishTarget extends Channel {
   /** Queues a published message; does nothing once the channel is closing. */
   [QUEUE_PUBLISHED](published: PublishedMessage): void;
   /** The bytes waiting to be sent. */
   readonly [QUEUED_BYTES]: number;
+  /** The runtime's own topics, where it has them. */
+  readonly [NATIVE_TOPICS]?: NativeTopics;
 }
 
 /** Whether a channel can be published to: all of ours can. */
