@@ -153,15 +153,15 @@ export class Topics {
     return this.#subscribers.get(topic)?.size ?? 0;
   }
 
-  /** Gives up the server's subscriptions at the broker. */
-  async close(): Promise<void> {
-    const topics = [...this.#subscribers.keys()];
+  /**
+   * Gives up the server's subscriptions at the broker, without waiting: a
+   * broker that lost its connection would answer only once it is back.
+   */
+  close(): void {
+    for (const topic of this.#subscribers.keys()) {
+      this.#options.broker.unsubscribe(topic, this.#listener).catch(this.#options.onError);
+    }
     this.#subscribers.clear();
-    await Promise.all(
-      topics.map((topic) =>
-        this.#options.broker.unsubscribe(topic, this.#listener).catch(this.#options.onError)
-      ),
-    );
   }
 
   /** Queues the message on each subscriber; a subscriber too far behind is closed instead. */

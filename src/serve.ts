@@ -225,7 +225,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
       const stopped = started.close();
       for (const channel of connections) channel.close(1001, "Server shutting down");
       await Promise.all([stopped, ...[...connections].map((channel) => channel.closed)]);
-      await topics.close();
+      topics.close();
     },
   };
 }

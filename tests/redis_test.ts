@@ -134,3 +134,24 @@ test("RedisBroker.connect rejects when Redis cannot be reached in time", {
     /^Error: Cannot connect to Redis: /,
   );
 });
+
+test(`a server and its RedisBroker close while Redis is down, on ${RUNTIME}`, {
+  skip: redisSkip,
+  timeout: TIMEOUT,
+}, async () => {
+  const redis = await RedisServer.start();
+  try {
+    const broker = await RedisBroker.connect({ url: redis.url, maxReconnectDelay: 200 });
+    const server = await startServer({ broker });
+    const client = await Client.open(server);
+    await client.subscribe("room");
+    await redis.stop();
+    await until("disconnection", () => !broker.connected);
+    await within(server.close(), "server close");
+    assert.equal((await within(client.channel.closed, "client close")).code, 1001);
+    await within(broker.close(), "broker close");
+    await assert.rejects(broker.publish("room", "after close"), PublishError);
+  } finally {
+    await redis.stop();
+  }
+});
