@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { connect, EmbeddedBroker, type ServeMode } from "../mod.ts";
+import { connect, EmbeddedBroker, serve, type ServeMode, type Server } from "../mod.ts";
 import { delay, within } from "./_servers.ts";
 import { Client, startServer } from "./_topics.ts";
 
@@ -34,6 +34,31 @@ for (const mode of MODES) {
       assert.equal(outsider!.received.length, 0);
       assert.equal(a!.received.length, 4);
       await Promise.all([a!.close(), b!.close(), outsider!.close()]);
+    } finally {
+      await within(server.close(), "server close");
+    }
+  });
+
+  test(`${where}: a connection subscribed and published to as it opens gets the message first`, async () => {
+    const started: { server?: Server } = {};
+    started.server = await serve({
+      mode,
+      hostname: "127.0.0.1",
+      port: 0,
+      onError: () => {},
+      onConnection: (channel) => {
+        channel.subscribe("joined");
+        started.server!.publish("joined", `welcome ${started.server!.subscriberCount("joined")}`);
+      },
+    });
+    const server = started.server;
+    try {
+      const first = await Client.open(server);
+      assert.deepEqual(await first.waitFor(1), ["welcome 1"]);
+      const second = await Client.open(server);
+      assert.deepEqual(await second.waitFor(1), ["welcome 2"]);
+      assert.deepEqual(await first.waitFor(2), ["welcome 1", "welcome 2"]);
+      await Promise.all([first.close(), second.close()]);
     } finally {
       await within(server.close(), "server close");
     }
