@@ -67,6 +67,13 @@ export interface RedisBrokerOptions {
    */
   connectTimeout?: number;
   /**
+   * How long, in milliseconds, Redis may take to confirm a publish before it
+   * is reported failed, as when the connection is cut without a word.
+   *
+   * @default {5000}
+   */
+  publishTimeout?: number;
+  /**
    * Receives the errors of the connections to Redis, such as each failed
    * attempt to reconnect. Publishes that fail reject on their own.
    *
@@ -93,6 +100,9 @@ const DEFAULT_URL = "redis://127.0.0.1:6379";
 const DEFAULT_PREFIX = "websocket:";
 const DEFAULT_MAX_RECONNECT_DELAY = 2000;
 const DEFAULT_CONNECT_TIMEOUT = 10_000;
+const DEFAULT_PUBLISH_TIMEOUT = 5000;
+/** How long closing waits for Redis to acknowledge before cutting the connection. */
+const CLOSE_TIMEOUT = 1000;
 /** A message on Redis: its kind, the publishing broker's id, then the payload. */
 const KIND_TEXT = 0;
 const KIND_BINARY = 1;
@@ -127,16 +137,22 @@ export class RedisBroker implements Broker {
   readonly #publisher: RedisClient;
   readonly #subscriber: RedisClient;
   readonly #prefix: string;
+  readonly #publishTimeout: number;
   /** Tells this broker's messages, which Redis sends back, from those of other processes. */
   readonly #id: Uint8Array = crypto.getRandomValues(new Uint8Array(ID_LENGTH));
   readonly #listeners = new Map<string, Set<BrokerListener>>();
   readonly #redisListeners = new Map<string, RedisListener>();
   #closed = false;
 
-  private constructor(publisher: RedisClient, subscriber: RedisClient, prefix: string) {
+  private constructor(
+    publisher: RedisClient,
+    subscriber: RedisClient,
+    settings: { prefix: string; publishTimeout: number },
+  ) {
     this.#publisher = publisher;
     this.#subscriber = subscriber;
-    this.#prefix = prefix;
+    this.#prefix = settings.prefix;
+    this.#publishTimeout = settings.publishTimeout;
   }
 
   /**
@@ -159,11 +175,12 @@ export class RedisBroker implements Broker {
     const maxDelay = options.maxReconnectDelay ?? DEFAULT_MAX_RECONNECT_DELAY;
     const connectTimeout = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
     const onError = options.onError ?? (() => {});
-    const open = (offlineQueue: boolean): RedisClient => {
+    const open = (publishing: boolean): RedisClient => {
       const client: RedisClient = createClient({
         url,
-        // A publish while Redis is away fails at once rather than waiting in a queue.
-        disableOfflineQueue: !offlineQueue,
+        // A publish while Redis is away fails at once rather than waiting in a
+        // queue; subscriptions made meanwhile wait for it.
+        disableOfflineQueue: publishing,
         socket: {
           connectTimeout,
           reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, maxDelay),
@@ -173,9 +190,8 @@ export class RedisBroker implements Broker {
       client.on("error", onError);
       return client;
     };
-    // Subscriptions made while Redis is away wait for it.
-    const publisher = open(false);
-    const subscriber = open(true);
+    const publisher = open(true);
+    const subscriber = open(false);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -195,7 +211,10 @@ export class RedisBroker implements Broker {
     } finally {
       clearTimeout(timer);
     }
-    return new RedisBroker(publisher, subscriber, options.channelPrefix ?? DEFAULT_PREFIX);
+    return new RedisBroker(publisher, subscriber, {
+      prefix: options.channelPrefix ?? DEFAULT_PREFIX,
+      publishTimeout: options.publishTimeout ?? DEFAULT_PUBLISH_TIMEOUT,
+    });
   }
 
   /** Whether both connections to Redis are up now. */
@@ -262,10 +281,23 @@ export class RedisBroker implements Broker {
       new PublishError(`Cannot publish message to topic ${topic}: ${why}`, { topic, cause });
     if (this.#closed) throw failed("the broker is closed");
     if (!this.#publisher.isReady) throw failed("the connection to Redis is down");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // The client bounds the wait for a command to be written, not for its answer.
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer from Redis in ${this.#publishTimeout} ms`)),
+        this.#publishTimeout,
+      );
+    });
     try {
-      await this.#publisher.publish(this.#prefix + topic, this.#encode(message));
+      await Promise.race([
+        this.#publisher.publish(this.#prefix + topic, this.#encode(message)),
+        timeout,
+      ]);
     } catch (error) {
       throw failed("Redis did not take it", error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -306,9 +338,14 @@ export class RedisBroker implements Broker {
 }
 
 async function closeClient(client: RedisClient): Promise<void> {
-  // A connection that is down would wait for Redis to close politely.
-  if (client.isReady) await client.close().catch(() => client.destroy());
-  else if (client.isOpen) client.destroy();
+  // A connection that is down, or a Redis that does not answer, would keep a polite close waiting.
+  if (client.isReady) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise((resolve) => timer = setTimeout(resolve, CLOSE_TIMEOUT));
+    await Promise.race([client.close().catch(() => {}), bound]);
+    clearTimeout(timer);
+  }
+  if (client.isOpen) client.destroy();
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

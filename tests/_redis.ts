@@ -6,6 +6,7 @@
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { connect, createServer } from "node:net";
+import process from "node:process";
 
 const BINARY = "redis-server";
 /** How long redis-server may take to accept connections, or to exit. */
@@ -75,6 +76,17 @@ export class RedisServer {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     throw new Error(`Cannot start ${BINARY}: port ${this.port} accepts nothing`);
+  }
+
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void {
+    // By pid: Deno's ChildProcess sends no signal after its first kill().
+    if (this.#process?.pid !== undefined) process.kill(this.#process.pid, "SIGSTOP");
+  }
+
+  /** Lets a frozen server run again (SIGCONT). */
+  resume(): void {
+    if (this.#process?.pid !== undefined) process.kill(this.#process.pid, "SIGCONT");
   }
 
   /** Kills the server and waits until it has exited. */

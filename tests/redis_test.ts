@@ -155,3 +155,32 @@ test(`a server and its RedisBroker close while Redis is down, on ${RUNTIME}`, {
     await redis.stop();
   }
 });
+
+test(`a publish Redis does not confirm in time is reported failed, on ${RUNTIME}`, {
+  skip: redisSkip,
+  timeout: TIMEOUT,
+}, async () => {
+  const redis = await RedisServer.start();
+  const broker = await RedisBroker.connect({ url: redis.url, publishTimeout: 300 });
+  try {
+    await broker.publish("room", "answered");
+    redis.pause();
+    const failure = await within(broker.publish("room", "unanswered"), "publish failure").then(
+      () => undefined,
+      (error) => error,
+    );
+    assert.ok(failure instanceof PublishError, `expected a PublishError, got ${failure}`);
+    assert.match(failure.message, /^Cannot publish message to topic room: Redis did not take it/);
+    redis.resume();
+    // Redis answers what waited, then the publishes after it.
+    let answered = false;
+    for (let i = 0; i < 100 && !answered; i++) {
+      answered = await broker.publish("room", "answered again").then(() => true, () => false);
+    }
+    assert.ok(answered, "a publish succeeds once Redis runs again");
+  } finally {
+    redis.resume();
+    await broker.close();
+    await redis.stop();
+  }
+});
