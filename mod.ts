@@ -63,12 +63,15 @@ export {
   type WebSocketServer,
 } from "./src/listen.ts";
 export {
+  type PublishOptions,
   type Runtime,
   serve,
   type ServeMode,
   type ServeOptions,
   type Server,
+  type TopicChannel,
 } from "./src/serve.ts";
+export { type Broker, type BrokerListener, EmbeddedBroker, PublishError } from "./src/broker.ts";
 export type { FrameParserOptions, Role } from "./src/codec/frame.ts";
 export type { CompressorCallback, MessageCompressor } from "./src/protocol/compressor.ts";
 export type { CompressionOptions } from "./src/extensions/permessage_deflate.ts";

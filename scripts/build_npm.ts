@@ -15,8 +15,11 @@
  *    under `examples/` (so that `node npm/examples/echo_server.js` runs),
  *    their imports of the package's sources pointed at `npm/esm/`, so they
  *    run against what is published.
- * 3. Writes `npm/package.json`, whose `files` holds `esm/` only, and copies
- *    `README.md` and `LICENSE`. The `./cli` entry point, which starts with
+ * 3. Writes `npm/package.json`, whose `files` holds `esm/` only, and whose
+ *    `dependencies` are the `npm:` packages of the `deno.json` import map
+ *    (the sources import them by their bare names, which Deno maps and
+ *    Node and Bun find in `node_modules`), and copies `README.md` and
+ *    `LICENSE`. The `./cli` entry point, which starts with
  *    `#!/usr/bin/env node`, becomes the `seed-websocket` program (`bin`).
  * 4. Runs `node --test` over the compiled test files.
  *
@@ -72,6 +75,7 @@ interface DenoConfig {
   version: string;
   license: string;
   exports: string | Record<string, string>;
+  imports?: Record<string, string>;
   compilerOptions?: Record<string, unknown>;
 }
 
@@ -382,10 +386,26 @@ function writePackage(config: DenoConfig, entries: EntryPoint[]): void {
     exports,
     ...bin,
     files: ["esm/"],
+    dependencies: npmDependencies(config.imports ?? {}),
   };
   writeFileSync(join(out, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   if (cli !== undefined) chmodSync(join(out, exports[CLI_SUBPATH]!.default), 0o755);
   for (const file of ["README.md", "LICENSE"]) copyFileSync(join(root, file), join(out, file));
+}
+
+/** The packages of the import map's `npm:` entries, `"npm:name@version"`, with their versions. */
+function npmDependencies(imports: Record<string, string>): Record<string, string> {
+  const dependencies: Record<string, string> = {};
+  for (const [name, target] of Object.entries(imports)) {
+    const match = /^npm:(@?[^@]+)@(.+)$/.exec(target);
+    if (match === null || match[1] !== name) {
+      throw new Error(
+        `Cannot build the npm package: import "${name}" maps to ${target}, expected "npm:${name}@<version>"`,
+      );
+    }
+    dependencies[name] = match[2]!;
+  }
+  return dependencies;
 }
 
 /** Runs the compiled tests under Node. */

@@ -16,7 +16,7 @@ import { cutOff } from "./protocol/channel.ts";
 export const DEFAULT_SHUTDOWN_TIMEOUT = 10_000;
 
 /** A server's count of its open connections against `maxConnections`. */
-export interface ConnectionLimit {
+export interface ConnectionLimit<C extends ServerChannel = ServerChannel> {
   /** `onUpgrade` that refuses with 503 when the server is full, then asks the application's. */
   onUpgrade: NonNullable<UpgradeOptions["onUpgrade"]>;
   /**
@@ -25,30 +25,31 @@ export interface ConnectionLimit {
    *
    * @returns Whether the connection was admitted.
    */
-  admit(channel: ServerChannel): boolean;
+  admit(channel: C): boolean;
   /** The connections open now. */
-  readonly connections: Set<ServerChannel>;
+  readonly connections: Set<C>;
 }
 
 /**
  * Counts a server's connections against `maxConnections`.
  *
+ * @typeParam C The connections' type.
  * @param maxConnections The limit; `undefined` or `Infinity` for none.
  * @param onUpgrade The application's `onUpgrade`, asked when there is room.
  * @returns The limit's hooks and the set of open connections.
  * @throws {RangeError} When the limit is not a whole number of at least 1.
  */
-export function connectionLimit(
+export function connectionLimit<C extends ServerChannel = ServerChannel>(
   maxConnections: number | undefined,
   onUpgrade: UpgradeOptions["onUpgrade"],
-): ConnectionLimit {
+): ConnectionLimit<C> {
   const max = maxConnections ?? Infinity;
   if (max !== Infinity && !(Number.isInteger(max) && max >= 1)) {
     throw new RangeError(
       `Cannot start server: maxConnections must be a whole number of at least 1, got ${maxConnections}`,
     );
   }
-  const connections = new Set<ServerChannel>();
+  const connections = new Set<C>();
   return {
     connections,
     onUpgrade: (request, info) => {

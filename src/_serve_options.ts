@@ -7,6 +7,7 @@
 
 import type { ServerChannel } from "./_accept.ts";
 import type { ServeOptions } from "./serve.ts";
+import type { Message } from "./protocol/connection.ts";
 
 /** The runtimes {@linkcode serve} knows. */
 export type Runtime = "deno" | "bun" | "node";
@@ -22,6 +23,11 @@ export interface StartedServer {
   port: number;
   /** Stops accepting connections. */
   close(): Promise<void>;
+  /**
+   * The runtime's own publish to the connections subscribed in it
+   * (`Bun.serve`'s `server.publish`), where it has one.
+   */
+  publish?: (topic: string, message: Message) => void;
 }
 
 /** Starts one kind of server, handing each accepted connection to `accept`. */

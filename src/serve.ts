@@ -9,6 +9,9 @@
 
 import type { ListenOptions } from "./listen.ts";
 import type { ServerChannel } from "./_accept.ts";
+import { type Broker, EmbeddedBroker } from "./broker.ts";
+import type { MessageInput } from "./protocol/channel.ts";
+import { type PublishOptions, type TopicChannel, Topics } from "./_topics.ts";
 import {
   type Adapter,
   checkOptions,
@@ -19,11 +22,29 @@ import {
 import { connectionLimit, DEFAULT_SHUTDOWN_TIMEOUT, shutDown } from "./_connections.ts";
 
 export type { Runtime, ServeMode } from "./_serve_options.ts";
+export type { PublishOptions, TopicChannel } from "./_topics.ts";
 
 /** Options of {@linkcode serve}: those of {@linkcode listen}, and how to serve. */
 export interface ServeOptions extends ListenOptions {
   /** Receives each new connection; what it throws or rejects with goes to `onError`, and closes the connection with 1011. */
-  onConnection: (channel: ServerChannel) => void | Promise<void>;
+  onConnection: (channel: TopicChannel) => void | Promise<void>;
+  /**
+   * Carries what is published to the other servers sharing topics: pass one
+   * {@linkcode EmbeddedBroker} to several servers of this process, or a
+   * Redis broker (`@seed/websocket/redis`) to servers in many processes.
+   * The server does not close it.
+   *
+   * @default {a new EmbeddedBroker of this server alone}
+   */
+  broker?: Broker;
+  /**
+   * Bytes waiting to be sent on one connection past which a publish does not
+   * queue more but closes it with 1008, so that a subscriber that cannot keep
+   * up neither stalls the others nor makes memory grow without bound.
+   *
+   * @default {16777216}
+   */
+  maxSubscriberBacklog?: number;
   /**
    * `"native"` serves with the runtime's own HTTP server: `Deno.serve` and
    * `Deno.upgradeWebSocket`, `Bun.serve` and its `websocket` handlers, or a
@@ -55,7 +76,32 @@ export interface Server {
   /** The port it listens on; 0 on a Unix domain socket. */
   readonly port: number;
   /** The connections open now. */
-  readonly connections: ReadonlySet<ServerChannel>;
+  readonly connections: ReadonlySet<TopicChannel>;
+  /**
+   * Sends a message to every connection subscribed to the topic, on this
+   * server and on the servers sharing its broker, without waiting for any
+   * of them: it is queued on each of this server's subscribers at once,
+   * encoded once for all of them where our codec sends it. A subscriber
+   * with more than `maxSubscriberBacklog` bytes waiting is closed with 1008
+   * instead.
+   *
+   * @param topic The topic.
+   * @param data The message: a string as text, bytes as binary.
+   * @param options `except`: a connection to leave out, such as the sender.
+   * @returns The number of this server's connections it was queued for,
+   * once the broker has taken it for the other servers. It rejects with
+   * {@linkcode PublishError} when the broker could not take it (this
+   * server's subscribers have it), and with a `TypeError` for a topic that
+   * is not a string or a message of another type.
+   */
+  publish(topic: string, data: MessageInput, options?: PublishOptions): Promise<number>;
+  /**
+   * Counts this server's connections subscribed to a topic.
+   *
+   * @param topic The topic.
+   * @returns The number of subscribed connections.
+   */
+  subscriberCount(topic: string): number;
   /**
    * Stops accepting connections, closes every open one with 1001 and waits
    * for their closing handshakes, each bounded by `closeTimeout`.
@@ -74,6 +120,7 @@ export interface Server {
 }
 
 const DEFAULT_IDLE_TIMEOUT = 120;
+const DEFAULT_MAX_SUBSCRIBER_BACKLOG = 16 * 1024 * 1024;
 
 /**
  * Starts a WebSocket server on the current runtime: by default its own HTTP
@@ -113,13 +160,35 @@ const DEFAULT_IDLE_TIMEOUT = 120;
  * await server.close(); // closes the connection with 1001
  * assert.equal((await client.closed).code, 1001);
  * ```
+ *
+ * @example Broadcasting to the subscribers of a topic
+ * ```ts
+ * import { connect, serve } from "@seed/websocket";
+ * import assert from "node:assert/strict";
+ *
+ * const server = await serve({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   onConnection: (channel) => channel.subscribe("news"),
+ * });
+ * const url = `ws://127.0.0.1:${server.port}/`;
+ * const clients = [await connect(url), await connect(url)];
+ * for (let i = 0; i < 500 && server.subscriberCount("news") < 2; i++) {
+ *   await new Promise((resolve) => setTimeout(resolve, 10));
+ * }
+ * assert.equal(await server.publish("news", "extra!"), 2); // encoded once, sent to both
+ * for (const client of clients) {
+ *   assert.deepEqual(await client.readable.getReader().read(), { value: "extra!", done: false });
+ * }
+ * await server.close();
+ * ```
  */
 export async function serve(options: ServeOptions): Promise<Server> {
   const mode = options.mode ?? "native";
   const runtime = currentRuntime();
   const adapter: Adapter = mode === "raw" ? "raw" : runtime;
   checkOptions(options, adapter);
-  const limit = connectionLimit(options.maxConnections, options.onUpgrade);
+  const limit = connectionLimit<TopicChannel>(options.maxConnections, options.onUpgrade);
   const { maxConnections: _counted, ...rest } = options;
   const settings = {
     ...rest,
@@ -128,9 +197,15 @@ export async function serve(options: ServeOptions): Promise<Server> {
   };
   const onError = options.onError ?? ((error: unknown) => console.error(error));
   const { connections } = limit;
+  const topics = new Topics({
+    broker: options.broker ?? new EmbeddedBroker(),
+    maxSubscriberBacklog: options.maxSubscriberBacklog ?? DEFAULT_MAX_SUBSCRIBER_BACKLOG,
+    onError,
+  });
   let closing = false;
-  const accept = (channel: ServerChannel) => {
-    if (closing) return channel.close(1001, "Server shutting down");
+  const accept = (accepted: ServerChannel) => {
+    if (closing) return accepted.close(1001, "Server shutting down");
+    const channel = topics.attach(accepted);
     if (!limit.admit(channel)) return;
     const failed = (error: unknown) => {
       onError(error);
@@ -149,19 +224,26 @@ export async function serve(options: ServeOptions): Promise<Server> {
     closing = true;
     return stopped ??= started.close();
   };
+  if (started.publish !== undefined) topics.useNativePublish(started.publish);
   return {
     runtime,
     mode,
     hostname: started.hostname,
     port: started.port,
     connections,
+    publish: (topic, data, options) => topics.publish(topic, data, options),
+    subscriberCount: (topic) => topics.subscriberCount(topic),
     async close() {
       // Some servers wait for their connections before they finish closing.
       const stopping = stop();
       for (const channel of connections) channel.close(1001, "Server shutting down");
       await Promise.all([stopping, ...[...connections].map((channel) => channel.closed)]);
+      topics.close();
     },
-    shutdown: (timeout = DEFAULT_SHUTDOWN_TIMEOUT) => shutDown(connections, stop, timeout),
+    async shutdown(timeout = DEFAULT_SHUTDOWN_TIMEOUT) {
+      await shutDown(connections, stop, timeout);
+      topics.close();
+    },
   };
 }
 

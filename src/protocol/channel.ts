@@ -11,6 +11,7 @@ import { CLOSE_CODE } from "../codec/close_code.ts";
 import { type Role, ZERO_COPY_MIN_PAYLOAD } from "../codec/frame.ts";
 import { ConnectionClosedError, LimitError, TimeoutError } from "../errors.ts";
 import { type CloseInfo, Connection, type ConnectionOptions, type Message } from "./connection.ts";
+import { type PublishedMessage, QUEUE_PUBLISHED, QUEUED_BYTES } from "./_publish_target.ts";
 import { ReadableFailure } from "./_readable_failure.ts";
 
 /** The two directions of a transport, such as a TCP connection's streams. */
@@ -244,6 +245,8 @@ class ByteStreamChannel implements Channel {
   readonly closed: Promise<CloseInfo>;
 
   readonly #role: Role;
+  /** Whether a published message's shared frame can be sent as it is: unmasked, unfragmented, uncompressed. */
+  readonly #sharesFrames: boolean;
   readonly #closeTimeout: number;
   readonly #connection: Connection;
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
@@ -282,6 +285,8 @@ class ByteStreamChannel implements Channel {
     this.#role = options.role;
     this.protocol = options.protocol ?? "";
     this.extensions = options.extensions ?? "";
+    this.#sharesFrames = this.#role === "server" && this.extensions === "" &&
+      (options.fragmentSize ?? Infinity) === Infinity;
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
     if (!(this.#closeTimeout >= 0)) {
       throw new RangeError(
@@ -375,6 +380,18 @@ class ByteStreamChannel implements Channel {
 
   pong(payload?: Uint8Array): void {
     this.#connection.pong(payload);
+  }
+
+  /** Queues a published message behind the frames already handed over, without waiting. */
+  [QUEUE_PUBLISHED](published: PublishedMessage): void {
+    if (this.#connection.state !== "open") return;
+    if (this.#sharesFrames) this.#write(published.frame);
+    else this.#connection.send(published.message);
+  }
+
+  /** The bytes of frames waiting for the transport's write in flight. */
+  get [QUEUED_BYTES](): number {
+    return this.#batchBytes;
   }
 
   /**

@@ -21,6 +21,7 @@ interface BunHttpServer extends BunServer {
   readonly hostname: string;
   readonly port: number;
   stop(closeActiveConnections?: boolean): Promise<void>;
+  publish(topic: string, data: string | Uint8Array): number;
 }
 interface BunNamespace {
   serve(options: {
@@ -69,5 +70,6 @@ export const startBunServer: StartServer = (options, accept) => {
     hostname: options.path === undefined ? server.hostname : "",
     port: options.path === undefined ? server.port : 0,
     close: () => server.stop(),
+    publish: (topic, message) => void server.publish(topic, message),
   });
 };

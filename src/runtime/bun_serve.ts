@@ -25,6 +25,13 @@ import { ConnectionClosedError, HandshakeError } from "../errors.ts";
 import { checkOptions } from "../_serve_options.ts";
 import { checkUpgradeRequest } from "../handshake/server.ts";
 import type { MessageInput } from "../protocol/channel.ts";
+import {
+  NATIVE_TOPICS,
+  type NativeTopics,
+  type PublishedMessage,
+  QUEUE_PUBLISHED,
+  QUEUED_BYTES,
+} from "../protocol/_publish_target.ts";
 import type { CloseInfo, Message } from "../protocol/connection.ts";
 import { ReadableFailure } from "../protocol/_readable_failure.ts";
 import type { NetAddress } from "./_transport.ts";
@@ -67,6 +74,12 @@ export interface BunServerWebSocket {
   resume(): void;
   /** Returns the bytes waiting in Bun's send buffer. */
   getBufferedAmount(): number;
+  /** Subscribes the socket to a topic of its server. */
+  subscribe(topic: string): void;
+  /** Unsubscribes the socket from a topic. */
+  unsubscribe(topic: string): void;
+  /** Sends to every subscriber of the topic but this socket. */
+  publish(topic: string, data: string | Uint8Array): number;
 }
 
 /** The slice of Bun's `Server`, the `fetch` handler's second argument, that {@linkcode upgrade} uses. */
@@ -458,6 +471,26 @@ class BunChannel implements ServerChannel {
     } catch (error) {
       this.#onError(error);
     }
+  }
+
+  /** Sends a published message with Bun's `send`, which queues it under backpressure. */
+  [QUEUE_PUBLISHED]({ message }: PublishedMessage): void {
+    if (this.#closing || this.#info !== undefined) return;
+    this.#ws.send(message);
+  }
+
+  /** The bytes waiting in Bun's send buffer. */
+  get [QUEUED_BYTES](): number {
+    return this.#info === undefined ? this.#ws.getBufferedAmount() : 0;
+  }
+
+  /** Bun's own topics, which its server publishes to in native code. */
+  get [NATIVE_TOPICS](): NativeTopics {
+    return {
+      subscribe: (topic) => this.#info === undefined && this.#ws.subscribe(topic),
+      unsubscribe: (topic) => this.#info === undefined && this.#ws.unsubscribe(topic),
+      publishToOthers: (topic, message) => this.#ws.publish(topic, message),
+    };
   }
 
   receive(message: string | Uint8Array): void {

@@ -34,6 +34,11 @@ import { checkOptions } from "../_serve_options.ts";
 import { checkUpgradeRequest } from "../handshake/server.ts";
 import type { CloseInfo, Message } from "../protocol/connection.ts";
 import type { Channel, MessageInput } from "../protocol/channel.ts";
+import {
+  type PublishedMessage,
+  QUEUE_PUBLISHED,
+  QUEUED_BYTES,
+} from "../protocol/_publish_target.ts";
 import { ReadableFailure } from "../protocol/_readable_failure.ts";
 import type { ServerChannel, UpgradeInfo, UpgradeOptions } from "../_accept.ts";
 import { utf8Length } from "../_close_arguments.ts";
@@ -285,6 +290,19 @@ class DenoChannel implements Channel {
     // Deno's socket cannot close before the 101 has gone out.
     this.#opened.then(() => this.#socket.close(code, reason));
     this.#closeTimer = setTimeout(() => this.#finish(), this.#limits.closeTimeout);
+  }
+
+  /** Sends a published message: Deno encodes each send itself, so nothing is shared. */
+  [QUEUE_PUBLISHED]({ message }: PublishedMessage): void {
+    if (this.#closing !== undefined || this.#info !== undefined) return;
+    // A socket whose 101 has not gone out yet cannot send: the message follows the open.
+    if (this.#socket.readyState === OPEN) this.#socket.send(message);
+    else this.#opened.then(() => this.#socket.readyState === OPEN && this.#socket.send(message));
+  }
+
+  /** The bytes Deno has queued but not yet sent. */
+  get [QUEUED_BYTES](): number {
+    return this.#socket.bufferedAmount;
   }
 
   ping(): Promise<number> {
