@@ -79,12 +79,10 @@ type State = "stopped" | "starting" | "started" | "stopping";
  * await new Promise((resolve) => server.once("start", resolve));
  *
  * const url = `ws://127.0.0.1:${server.port()}/`;
- * const [alice, bob] = await Promise.all([
- *   WsClient.createClient(url, { async: true }),
- *   WsClient.createClient(url, { async: true }),
- * ]);
+ * const alice = await WsClient.createClient(url, { async: true });
+ * const bob = await WsClient.createClient(url, { async: true });
  * const heard = new Promise((resolve) => bob.once("message", resolve));
- * alice.on("open", () => alice.send("hello, everyone"));
+ * alice.send("hello, everyone"); // connected: `open` is emitted on the next task
  * assert.equal(await heard, "hello, everyone");
  *
  * server.stop(); // closes both with 1001
