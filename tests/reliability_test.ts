@@ -151,9 +151,13 @@ test("a peer that never answers a close frame is cut off after closeTimeout with
   }
 });
 
-test("onQueueFull close cuts off a peer that stops reading once maxQueuedBytes wait", async () => {
+test("onQueueFull close sends 1008 after the write in flight once maxQueuedBytes wait, then cuts off a peer that does not answer", async () => {
   const limit = 4 * 1024 * 1024;
-  const { listener, nextChannel } = await server({ maxQueuedBytes: limit, onQueueFull: "close" });
+  const { listener, nextChannel } = await server({
+    maxQueuedBytes: limit,
+    onQueueFull: "close",
+    closeTimeout: 1000,
+  });
   try {
     const peer = await rawPeer(listener.port);
     peer.socket.pause();
@@ -161,10 +165,11 @@ test("onQueueFull close cuts off a peer that stops reading once maxQueuedBytes w
     const writer = channel.writable.getWriter();
     const chunk = new Uint8Array(256 * 1024);
     const writes: Promise<unknown>[] = [];
-    // Writes that do not wait: 32 MiB that the peer never reads.
+    // Writes that do not wait: 32 MiB that the peer does not read.
     for (let i = 0; i < 128; i++) writes.push(writer.write(chunk).catch((error) => error));
-    const info = await within(channel.closed, "close");
-    assert.equal(info.code, 1006);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The peer reads at last: what was handed over, then the close frame; it never answers.
+    peer.socket.resume();
     const outcomes = await within(Promise.all(writes), "writes settled");
     const failed = outcomes.filter((outcome) => outcome instanceof Error);
     assert.ok(failed.length > 0);
@@ -173,7 +178,12 @@ test("onQueueFull close cuts off a peer that stops reading once maxQueuedBytes w
     assert.ok(first.cause instanceof LimitError, String(first.cause));
     assert.equal(first.cause.option, "maxQueuedBytes");
     assert.equal(first.cause.limit, limit);
-    peer.socket.destroy();
+    const info = await within(channel.closed, "close", 5000);
+    assert.equal(info.code, 1006);
+    await within(peer.ended, "end of the socket");
+    assert.deepEqual(closeCodesSent(peer.received()), [1008]);
+    // Far less than the 32 MiB written reached the peer: the queue was dropped.
+    assert.ok(peer.received().byteLength < 16 * 1024 * 1024, `${peer.received().byteLength}`);
   } finally {
     await listener.shutdown(1000);
   }

@@ -74,9 +74,12 @@ export interface ChannelOptions extends ConnectionOptions {
   /**
    * What to do when more than `maxQueuedBytes` wait to be sent: `"wait"`
    * lets them wait (`writer.ready` and `pipeTo` wait meanwhile; writes that
-   * do not wait queue in memory), `"close"` cuts the connection off at once
-   * (1006 locally, the peer is not reading) and rejects the writes with a
-   * {@linkcode ConnectionClosedError} whose cause is a {@linkcode LimitError}.
+   * do not wait queue in memory); `"close"` sends a close frame with 1008
+   * behind the frames already handed over (at most 64 KiB and the write in
+   * flight), rejects the writes still waiting with a
+   * {@linkcode ConnectionClosedError} whose cause is a {@linkcode LimitError},
+   * and cuts the connection off after `closeTimeout` if the peer, not
+   * reading, does not answer (1006).
    *
    * @default {"wait"}
    */
@@ -337,7 +340,15 @@ class ByteStreamChannel implements Channel {
       write: (message) => {
         const data = toMessage(message);
         if (this.#closeWhenQueueFull) this.#unsentBytes -= inputSize(message);
-        this.#connection.send(data);
+        try {
+          this.#connection.send(data);
+        } catch (error) {
+          // Closing because of a limit or a timeout: the error says which.
+          if (error instanceof ConnectionClosedError && this.#endCause !== undefined) {
+            error.cause ??= this.#endCause;
+          }
+          throw error;
+        }
         // A server sends large binary payloads uncopied: they must not change until written.
         const uncopied = this.#role === "server" && typeof data !== "string" &&
           data.byteLength >= ZERO_COPY_MIN_PAYLOAD;
@@ -625,10 +636,20 @@ class ByteStreamChannel implements Channel {
           limit: this.#maxQueuedBytes,
         },
       );
-      // The peer is not reading: a close frame would wait behind the queue.
-      queueMicrotask(() => this.#abortTransport());
+      queueMicrotask(() => this.#closeForFullQueue());
     }
     return 1;
+  }
+
+  /**
+   * The peer is not reading: a close frame with 1008 goes out behind the
+   * frames already handed over (at most a batch and the write in flight),
+   * the writes still waiting are rejected, and the close timeout cuts the
+   * connection off if the peer never reads it.
+   */
+  #closeForFullQueue(): void {
+    if (this.#finished || this.#connection.state !== "open") return;
+    this.close(CLOSE_CODE.PolicyViolation, "Too much waiting to be sent");
   }
 }
 
