@@ -8,6 +8,7 @@
  */
 
 import type { ServerChannel } from "./_accept.ts";
+import { toMessage } from "./_bytes.ts";
 import type { Broker, BrokerListener } from "./broker.ts";
 import { encodeFrame, encodeTextFrame } from "./codec/frame.ts";
 import { OPCODE } from "./codec/opcode.ts";
@@ -143,7 +144,7 @@ export class Topics {
    */
   publish(topic: string, data: MessageInput, options: PublishOptions = {}): Promise<number> {
     checkTopic(topic, "publish");
-    const message = toMessage(data);
+    const message = toMessage(data, "publish message");
     const count = this.#deliver(topic, message, options.except);
     return this.#options.broker.publish(topic, message, this.#listener).then(() => count);
   }
@@ -232,15 +233,4 @@ function checkTopic(topic: unknown, action: string): asserts topic is string {
   if (typeof topic !== "string") {
     throw new TypeError(`Cannot ${action}: topic must be a string, got ${typeof topic}`);
   }
-}
-
-function toMessage(data: MessageInput): Message {
-  if (typeof data === "string" || data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) {
-    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  }
-  throw new TypeError(
-    `Cannot publish message: expected a string, an ArrayBuffer or a view, got ${typeof data}`,
-  );
 }

@@ -19,6 +19,7 @@
  */
 
 import zlib from "node:zlib";
+import { concatBytes } from "../_bytes.ts";
 import { CLOSE_CODE } from "../codec/close_code.ts";
 import { ProtocolError } from "../errors.ts";
 import type { Role } from "../codec/frame.ts";
@@ -305,11 +306,5 @@ function joinChunks(chunks: Uint8Array[], length: number): Uint8Array {
     const chunk = chunks[0]!;
     return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
   }
-  const joined = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return joined;
+  return concatBytes(chunks, length);
 }

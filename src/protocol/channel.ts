@@ -7,11 +7,13 @@
  * @module
  */
 
+import { concatBytes, toMessage } from "../_bytes.ts";
 import { CLOSE_CODE } from "../codec/close_code.ts";
 import { type Role, ZERO_COPY_MIN_PAYLOAD } from "../codec/frame.ts";
 import { ConnectionClosedError, LimitError, TimeoutError } from "../errors.ts";
 import { type CloseInfo, Connection, type ConnectionOptions, type Message } from "./connection.ts";
 import { type PublishedMessage, QUEUE_PUBLISHED, QUEUED_BYTES } from "./_publish_target.ts";
+import { type Deferred, deferred } from "./_deferred.ts";
 import { ReadableFailure } from "./_readable_failure.ts";
 
 /** The two directions of a transport, such as a TCP connection's streams. */
@@ -338,8 +340,8 @@ class ByteStreamChannel implements Channel {
     }, { highWaterMark, size: messageSize });
     this.writable = new WritableStream<MessageInput>({
       write: (message) => {
-        const data = toMessage(message);
-        if (this.#closeWhenQueueFull) this.#unsentBytes -= inputSize(message);
+        const data = toMessage(message, "send message");
+        if (this.#closeWhenQueueFull) this.#unsentBytes -= messageSize(message);
         try {
           this.#connection.send(data);
         } catch (error) {
@@ -625,7 +627,7 @@ class ByteStreamChannel implements Channel {
    * `maxQueuedBytes` wait to be sent.
    */
   #queue(message: MessageInput): number {
-    this.#unsentBytes += inputSize(message);
+    this.#unsentBytes += messageSize(message);
     const queued = this.#unsentBytes + this.#batchBytes;
     if (queued > this.#maxQueuedBytes && this.#endCause === undefined && !this.#finished) {
       this.#endCause = new LimitError(
@@ -653,51 +655,9 @@ class ByteStreamChannel implements Channel {
   }
 }
 
-interface Deferred {
-  promise: Promise<void>;
-  resolve(): void;
-  reject(error: unknown): void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Nobody may be waiting: the batch's failure is the transport's, handled there.
-  promise.catch(() => {});
-  return { promise, resolve, reject };
-}
-
-function concatBytes(chunks: Uint8Array[], length: number): Uint8Array {
-  const joined = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return joined;
-}
-
-function inputSize(message: MessageInput): number {
+/** The size `writable` and `readable` count a message by: UTF-16 units of text, bytes of binary. */
+function messageSize(message: MessageInput): number {
   return typeof message === "string" ? message.length : message.byteLength;
-}
-
-function messageSize(message: Message): number {
-  return typeof message === "string" ? message.length : message.byteLength;
-}
-
-function toMessage(message: MessageInput): Message {
-  if (typeof message === "string" || message instanceof Uint8Array) return message;
-  if (message instanceof ArrayBuffer) return new Uint8Array(message);
-  if (ArrayBuffer.isView(message)) {
-    return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
-  }
-  throw new TypeError(
-    `Cannot send message: expected a string, an ArrayBuffer or a view, got ${typeof message}`,
-  );
 }
 
 function uniquePingPayload(count: number): Uint8Array {

@@ -30,6 +30,7 @@ import { OPCODE } from "../codec/opcode.ts";
 import { decodeUtf8, Utf8StreamDecoder } from "../codec/utf8.ts";
 import { ConnectionClosedError, type LimitError, ProtocolError } from "../errors.ts";
 import type { MessageCompressor } from "./compressor.ts";
+import { type Deferred, deferred } from "./_deferred.ts";
 
 /** A WebSocket message: a string for text, bytes for binary. */
 export type Message = string | Uint8Array;
@@ -605,24 +606,6 @@ interface OutgoingMessage {
   opcode: number;
   bytes: Uint8Array;
   compress: boolean;
-}
-
-interface Deferred {
-  promise: Promise<void>;
-  resolve(): void;
-  reject(error: unknown): void;
-}
-
-function deferred(): Deferred {
-  let resolve!: () => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  // Nobody may be waiting.
-  promise.catch(() => {});
-  return { promise, resolve, reject };
 }
 
 // A reason that does not fit a control frame is dropped rather than cut,

@@ -7,6 +7,7 @@
  */
 
 import { setImmediate } from "node:timers";
+import { concatBytes } from "../_bytes.ts";
 
 /** Chunks smaller than this are corked, up to this many bytes in all. */
 const CORK_LIMIT = 16 * 1024;
@@ -82,14 +83,4 @@ export class WriteCork {
       if (this.#pending === pending) this.#pending = undefined;
     }, () => {});
   };
-}
-
-function concatBytes(chunks: Uint8Array[], length: number): Uint8Array {
-  const joined = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return joined;
 }

@@ -18,6 +18,7 @@
  * @module
  */
 
+import { toMessage } from "../_bytes.ts";
 import type { ServerChannel, UpgradeInfo } from "../_accept.ts";
 import { encodeClosePayload } from "../codec/close_code.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "../codec/frame.ts";
@@ -557,10 +558,8 @@ class BunChannel implements ServerChannel {
   }
 
   #send(message: MessageInput): Promise<void> | undefined {
-    // Bun sends any view as it is; only an ArrayBuffer or another view is wrapped.
-    const data = typeof message === "string" || message instanceof Uint8Array
-      ? message
-      : toBytes(message);
+    // Bun sends any Uint8Array as it is; only an ArrayBuffer or another view is wrapped.
+    const data = toMessage(message, "send message");
     if (this.#closing || this.#info !== undefined) throw this.#closedError("send message");
     const length = typeof data === "string" ? data.length : data.byteLength;
     const compression = this.#compression;
@@ -605,17 +604,9 @@ class BunChannel implements ServerChannel {
  * `ArrayBuffer`, so that case passes through.
  */
 function plainBytes(message: Uint8Array): Uint8Array {
-  return message.constructor === Uint8Array ? message : toBytes(message);
-}
-
-function toBytes(message: ArrayBuffer | ArrayBufferView): Uint8Array {
-  if (message instanceof ArrayBuffer) return new Uint8Array(message);
-  if (ArrayBuffer.isView(message)) {
-    return new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
-  }
-  throw new TypeError(
-    `Cannot send message: expected a string, an ArrayBuffer or a view, got ${typeof message}`,
-  );
+  return message.constructor === Uint8Array
+    ? message
+    : new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
